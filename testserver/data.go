@@ -1,0 +1,211 @@
+package testserver
+
+import (
+	"sync"
+	"time"
+
+	"github.com/omerofs/omerofs/render"
+)
+
+// The data model: a small OMERO in memory. Pixel values are not stored;
+// they are computed from the image id and coordinates (pixels.go), so a data
+// set of 10,000 large images costs only its metadata.
+
+// Experimenter is an OMERO user.
+type Experimenter struct {
+	ID                             int64
+	UserName, FirstName, LastName  string
+	Email, Institution, MiddleName string
+	Password                       string
+	Groups                         []int64 // member of
+}
+
+// Group is an OMERO group.
+type Group struct {
+	ID   int64
+	Name string
+	Perm string // e.g. "rwra--" (read-annotate), "rwr---" (read-only)
+}
+
+// Owned is what every container and image has: an owner and a group.
+type Owned struct {
+	ID      int64
+	Name    *string // nil: no name (omitted from the JSON)
+	Desc    *string
+	OwnerID int64
+	GroupID int64
+}
+
+// Project holds datasets.
+type Project struct {
+	Owned
+	Datasets []int64
+}
+
+// Dataset holds images.
+type Dataset struct {
+	Owned
+	Images []int64
+}
+
+// Screen holds plates.
+type Screen struct {
+	Owned
+	Plates []int64
+}
+
+// Plate holds wells.
+type Plate struct {
+	Owned
+	Rows, Columns       int
+	RowNaming, ColNames string // "letter" or "number"
+	ExternalIdentifier  *string
+	Wells               []int64
+}
+
+// Well is one well of a plate; its samples are fields (images).
+type Well struct {
+	ID       int64
+	PlateID  int64
+	Row, Col int
+	Samples  []WellSample
+}
+
+// WellSample is one field of a well.
+type WellSample struct {
+	ID      int64
+	ImageID int64
+}
+
+// Image is an image with its pixels' description and rendering defaults.
+type Image struct {
+	Owned
+	Acquired                          *time.Time
+	SizeX, SizeY, SizeZ, SizeC, SizeT int
+	PixelsID                          int64
+	PixelsType                        string  // uint8, uint16, int16, float
+	PhysicalSize                      float64 // µm per pixel in X and Y; 0 = unknown
+	PhysicalSizeZ                     float64
+	Series                            int
+	Channels                          []ChannelInfo
+	Defaults                          render.Settings // the stored rendering definition
+	Levels                            int             // pyramid levels; > 1 = a big (tiled) image
+	TileSize                          int
+	WellID                            int64 // the well it is a field of, if any
+	WellSampleID                      int64
+}
+
+// ChannelInfo describes a channel of an image.
+type ChannelInfo struct {
+	Name     *string
+	Color    render.Color
+	Emission float64 // nm; 0 = unknown
+}
+
+// Data is everything the server serves. Its methods are safe for
+// concurrent use; tests change it while clients read.
+type Data struct {
+	mu            sync.RWMutex
+	Experimenters map[int64]*Experimenter
+	Groups        map[int64]*Group
+	Projects      map[int64]*Project
+	Datasets      map[int64]*Dataset
+	Images        map[int64]*Image
+	Screens       map[int64]*Screen
+	Plates        map[int64]*Plate
+	Wells         map[int64]*Well
+	nextID        int64
+}
+
+// NewData returns an empty data set.
+func NewData() *Data {
+	return &Data{
+		Experimenters: map[int64]*Experimenter{},
+		Groups:        map[int64]*Group{},
+		Projects:      map[int64]*Project{},
+		Datasets:      map[int64]*Dataset{},
+		Images:        map[int64]*Image{},
+		Screens:       map[int64]*Screen{},
+		Plates:        map[int64]*Plate{},
+		Wells:         map[int64]*Well{},
+		nextID:        1,
+	}
+}
+
+func (d *Data) id() int64 {
+	id := d.nextID
+	d.nextID++
+	return id
+}
+
+// Image returns a copy of the image's record.
+func (d *Data) Image(id int64) (Image, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	im, ok := d.Images[id]
+	if !ok {
+		return Image{}, false
+	}
+	return *im, true
+}
+
+// DeleteImage removes an image and its links (as a user's delete would).
+func (d *Data) DeleteImage(id int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.Images, id)
+	for _, ds := range d.Datasets {
+		ds.Images = without(ds.Images, id)
+	}
+	for _, w := range d.Wells {
+		kept := w.Samples[:0]
+		for _, s := range w.Samples {
+			if s.ImageID != id {
+				kept = append(kept, s)
+			}
+		}
+		w.Samples = kept
+	}
+}
+
+// AddImage adds an image like src (a copy with a new id and name) to the
+// dataset datasetID (0: orphaned) and returns its id.
+func (d *Data) AddImage(datasetID int64, name string, like int64) int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	src, ok := d.Images[like]
+	if !ok {
+		return 0
+	}
+	im := *src
+	im.ID, im.PixelsID = d.id(), d.id()
+	im.Name = &name
+	im.WellID, im.WellSampleID = 0, 0
+	d.Images[im.ID] = &im
+	if ds, ok := d.Datasets[datasetID]; ok {
+		ds.Images = append(ds.Images, im.ID)
+	}
+	return im.ID
+}
+
+// ImageIDsOf returns the images of a dataset, in no particular order.
+func (d *Data) ImageIDsOf(datasetID int64) []int64 {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if ds, ok := d.Datasets[datasetID]; ok {
+		return append([]int64(nil), ds.Images...)
+	}
+	return nil
+}
+
+func without(ids []int64, id int64) []int64 {
+	out := ids[:0]
+	for _, x := range ids {
+		if x != id {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func strp(s string) *string { return &s }
