@@ -120,7 +120,7 @@ func (q quantum) level(v float64) uint8 {
 	case FamilyExp:
 		t = (math.Exp(math.Pow(t, q.k)) - 1) / (math.E - 1)
 	case FamilyLog:
-		t = math.Log1p(t*(math.E-1)) // ln(1 + t(e-1)): 0 → 0, 1 → 1
+		t = math.Log1p(t * (math.E - 1)) // ln(1 + t(e-1)): 0 → 0, 1 → 1
 	}
 	l := uint8(math.Round(math.Min(math.Max(t, 0), 1) * 255))
 	if q.inverted {

@@ -191,7 +191,7 @@ func (e *enc) image(im *Image, withPixels, withChannels bool) obj {
 		for i, c := range im.Channels {
 			ch := obj{"@id": im.PixelsID*10 + int64(i), "@type": typeURI("Channel"), "Color": c.Color.RGBA(),
 				"SamplesPerPixel": 1, "omero:LogicalChannelId": im.PixelsID*10 + int64(i),
-				"omero:details": obj{"@type": "TBD#Details"},
+				"omero:details":                   obj{"@type": "TBD#Details"},
 				"omero:photometricInterpretation": enumObj("PhotometricInterpretation", "Monochrome", 5)}
 			if c.Name != nil {
 				ch["Name"] = *c.Name

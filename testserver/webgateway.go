@@ -174,7 +174,7 @@ func (s *Server) handleImgData(w http.ResponseWriter, r *http.Request, args []st
 		"size":        obj{"width": im.SizeX, "height": im.SizeY, "z": im.SizeZ, "t": im.SizeT, "c": im.SizeC},
 		"pixel_size":  pixelSize, "init_zoom": 0, "pixel_range": []float64{lo, hi}, "channels": chans,
 		"split_channel": obj{"g": grid, "c": grid},
-		"rdefs": obj{"model": d.Model, "projection": d.Projection, "defaultZ": d.Z, "defaultT": d.T, "invertAxis": d.InvertAxis},
+		"rdefs":         obj{"model": d.Model, "projection": d.Projection, "defaultZ": d.Z, "defaultT": d.T, "invertAxis": d.InvertAxis},
 	}
 	if im.Levels > 1 {
 		res, zoom := obj{}, obj{}
