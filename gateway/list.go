@@ -1,0 +1,271 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+)
+
+// Paging. A list is read page by page with the largest page the server
+// allows (500 by default; a server that caps lower says so in
+// meta.maxLimit). Objects created or deleted between two pages shift the
+// offsets, and names that tie may come back in another order: so objects
+// are deduplicated by @id, and when the count changed or fewer unique
+// objects came back than the server counted, the whole list is read again
+// (a bounded number of times).
+
+const (
+	pageSize     = 500
+	listAttempts = 3
+	maxPages     = 100000 // a runaway server cannot keep us paging forever
+)
+
+type page struct {
+	Data []json.RawMessage `json:"data"`
+	Meta *struct {
+		Offset     int  `json:"offset"`
+		Limit      int  `json:"limit"`
+		MaxLimit   *int `json:"maxLimit"`
+		TotalCount *int `json:"totalCount"`
+	} `json:"meta"`
+}
+
+// listAll reads every object of a list, checked as kind, in server order.
+func (c *Conn) listAll(ctx context.Context, path string, q url.Values, kind string) ([]json.RawMessage, error) {
+	var last []json.RawMessage
+	for attempt := 0; attempt < listAttempts; attempt++ {
+		objs, consistent, err := c.listOnce(ctx, path, q, kind)
+		if err != nil {
+			return nil, err
+		}
+		if consistent {
+			return objs, nil
+		}
+		last = objs
+		c.log.WithField("path", path).Debug("listing changed while paging: reading it again")
+	}
+	c.log.WithField("path", path).Warnf("listing kept changing while paging; showing %d objects", len(last))
+	return last, nil
+}
+
+// listOnce reads the pages once; consistent is false when the listing
+// changed under us.
+func (c *Conn) listOnce(ctx context.Context, path string, base url.Values, kind string) ([]json.RawMessage, bool, error) {
+	limit := pageSize
+	seen := map[int64]bool{}
+	var out []json.RawMessage
+	total := -1
+	offset := 0
+	for n := 0; n < maxPages; n++ {
+		q := url.Values{}
+		for k, v := range base {
+			q[k] = v
+		}
+		q.Set("offset", strconv.Itoa(offset))
+		q.Set("limit", strconv.Itoa(limit))
+		body, err := c.getJSON(ctx, path, q)
+		if err != nil {
+			return nil, false, err
+		}
+		var p page
+		if err := json.Unmarshal(body, &p); err != nil {
+			return nil, false, badResponse(path, "list page", err)
+		}
+		if p.Data == nil {
+			return nil, false, badResponse(path, "list page without data", nil)
+		}
+		for _, raw := range p.Data {
+			if err := checkObject(raw, kind); err != nil {
+				return nil, false, badResponse(path, "list page", err)
+			}
+			id := idOf(raw)
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, raw)
+			}
+		}
+		if p.Meta != nil && p.Meta.TotalCount != nil {
+			if total >= 0 && *p.Meta.TotalCount != total {
+				return out, false, nil
+			}
+			total = *p.Meta.TotalCount
+			if p.Meta.Limit > 0 && p.Meta.Limit < limit {
+				limit = p.Meta.Limit // the server caps pages lower
+			} else if p.Meta.MaxLimit != nil && *p.Meta.MaxLimit > 0 && *p.Meta.MaxLimit < limit {
+				limit = *p.Meta.MaxLimit
+			}
+		}
+		offset += len(p.Data)
+		switch {
+		case len(p.Data) == 0:
+			return out, total < 0 || len(out) == total, nil
+		case total >= 0 && offset >= total:
+			return out, len(out) == total, nil
+		case total < 0 && len(p.Data) < limit:
+			return out, true, nil // no meta: a short page is the last
+		}
+	}
+	return nil, false, fmt.Errorf("%s: more than %d pages: %w", path, maxPages, ErrBadResponse)
+}
+
+func idOf(raw json.RawMessage) int64 {
+	var h struct {
+		ID int64 `json:"@id"`
+	}
+	json.Unmarshal(raw, &h) // checked by checkObject already
+	return h.ID
+}
+
+// listQuery holds the parameters every list shares.
+func (c *Conn) listQuery(extra url.Values) url.Values {
+	q := url.Values{}
+	if c.cfg.Group > 0 {
+		q.Set("group", strconv.FormatInt(c.cfg.Group, 10))
+	}
+	for k, v := range extra {
+		q[k] = v
+	}
+	return q
+}
+
+// decodeAll decodes checked raw objects into T, validating each.
+func decodeAll[T any](path string, raws []json.RawMessage, check func(*T) error) ([]T, error) {
+	out := make([]T, len(raws))
+	for i, raw := range raws {
+		if err := json.Unmarshal(raw, &out[i]); err != nil {
+			return nil, badResponse(path, "object", err)
+		}
+		if check != nil {
+			if err := check(&out[i]); err != nil {
+				return nil, badResponse(path, "object", err)
+			}
+		}
+	}
+	return out, nil
+}
+
+func listTyped[T any](ctx context.Context, c *Conn, path string, q url.Values, kind string, check func(*T) error) ([]T, error) {
+	raws, err := c.listAll(ctx, path, c.listQuery(q), kind)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAll(path, raws, check)
+}
+
+func id(n int64) string { return strconv.FormatInt(n, 10) }
+
+var orphaned = url.Values{"orphaned": {"true"}}
+
+// Projects lists every project.
+func (c *Conn) Projects(ctx context.Context) ([]Project, error) {
+	return listTyped[Project](ctx, c, apiBase+"m/projects/", nil, "Project", nil)
+}
+
+// Datasets lists the datasets of a project.
+func (c *Conn) Datasets(ctx context.Context, projectID int64) ([]Dataset, error) {
+	return listTyped[Dataset](ctx, c, apiBase+"m/projects/"+id(projectID)+"/datasets/", nil, "Dataset", nil)
+}
+
+// OrphanedDatasets lists the datasets in no project.
+func (c *Conn) OrphanedDatasets(ctx context.Context) ([]Dataset, error) {
+	return listTyped[Dataset](ctx, c, apiBase+"m/datasets/", orphaned, "Dataset", nil)
+}
+
+// Images lists the images of a dataset, with their Pixels.
+func (c *Conn) Images(ctx context.Context, datasetID int64) ([]Image, error) {
+	return listTyped(ctx, c, apiBase+"m/datasets/"+id(datasetID)+"/images/", nil, "Image", (*Image).check)
+}
+
+// OrphanedImages lists the images in no dataset.
+func (c *Conn) OrphanedImages(ctx context.Context) ([]Image, error) {
+	return listTyped(ctx, c, apiBase+"m/images/", orphaned, "Image", (*Image).check)
+}
+
+// Screens lists every screen.
+func (c *Conn) Screens(ctx context.Context) ([]Screen, error) {
+	return listTyped[Screen](ctx, c, apiBase+"m/screens/", nil, "Screen", nil)
+}
+
+// Plates lists the plates of a screen.
+func (c *Conn) Plates(ctx context.Context, screenID int64) ([]Plate, error) {
+	return listTyped[Plate](ctx, c, apiBase+"m/screens/"+id(screenID)+"/plates/", nil, "Plate", nil)
+}
+
+// OrphanedPlates lists the plates in no screen.
+func (c *Conn) OrphanedPlates(ctx context.Context) ([]Plate, error) {
+	return listTyped[Plate](ctx, c, apiBase+"m/plates/", orphaned, "Plate", nil)
+}
+
+// Wells lists the wells of a plate (their fields' images without Pixels).
+func (c *Conn) Wells(ctx context.Context, plateID int64) ([]Well, error) {
+	return listTyped(ctx, c, apiBase+"m/plates/"+id(plateID)+"/wells/", nil, "Well", (*Well).check)
+}
+
+// getObject GETs one object of a kind.
+func getObject[T any](ctx context.Context, c *Conn, kind, plural string, objID int64, v *T) error {
+	path := apiBase + "m/" + plural + "/" + id(objID) + "/"
+	body, err := c.getJSON(ctx, path, nil)
+	if err != nil {
+		return fmt.Errorf("get %s %d: %w", kind, objID, err)
+	}
+	var one struct {
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &one); err != nil || len(one.Data) == 0 {
+		return badResponse(path, kind, err)
+	}
+	if err := decodeObject(one.Data, kind, v); err != nil {
+		return badResponse(path, kind, err)
+	}
+	return nil
+}
+
+// Project gets one project.
+func (c *Conn) Project(ctx context.Context, projectID int64) (*Project, error) {
+	var p Project
+	return &p, getObject(ctx, c, "Project", "projects", projectID, &p)
+}
+
+// Dataset gets one dataset.
+func (c *Conn) Dataset(ctx context.Context, datasetID int64) (*Dataset, error) {
+	var d Dataset
+	return &d, getObject(ctx, c, "Dataset", "datasets", datasetID, &d)
+}
+
+// Image gets one image, with its Pixels and Channels.
+func (c *Conn) Image(ctx context.Context, imageID int64) (*Image, error) {
+	var im Image
+	if err := getObject(ctx, c, "Image", "images", imageID, &im); err != nil {
+		return nil, err
+	}
+	if err := im.check(); err != nil {
+		return nil, badResponse("image", "image", err)
+	}
+	return &im, nil
+}
+
+// Screen gets one screen.
+func (c *Conn) Screen(ctx context.Context, screenID int64) (*Screen, error) {
+	var s Screen
+	return &s, getObject(ctx, c, "Screen", "screens", screenID, &s)
+}
+
+// Plate gets one plate.
+func (c *Conn) Plate(ctx context.Context, plateID int64) (*Plate, error) {
+	var p Plate
+	return &p, getObject(ctx, c, "Plate", "plates", plateID, &p)
+}
+
+// Well gets one well, with its fields' images and their Pixels.
+func (c *Conn) Well(ctx context.Context, wellID int64) (*Well, error) {
+	var w Well
+	if err := getObject(ctx, c, "Well", "wells", wellID, &w); err != nil {
+		return nil, err
+	}
+	if err := w.check(); err != nil {
+		return nil, badResponse("well", "well", err)
+	}
+	return &w, nil
+}
