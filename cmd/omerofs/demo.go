@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+
+	"github.com/omerofs/omerofs/testserver"
+)
+
+// defaultDemoDir is where `omerofs demo` mounts when given no mountpoint.
+const defaultDemoDir = "/tmp/omerofs-demo"
+
+func newDemoCmd() *cobra.Command {
+	var p mountParams
+	cmd := &cobra.Command{
+		Use:   "demo [MOUNTPOINT]",
+		Short: "Start the built-in demo server on loopback and mount it (default " + defaultDemoDir + ")",
+		Long: `Start the built-in demo OMERO.web server on a free loopback port and mount it as the user
+demo, on MOUNTPOINT (created if missing; default ` + defaultDemoDir + `). Ctrl-C unmounts and stops.`,
+		Example: `  omerofs demo
+  # in another terminal:
+  ls -l /tmp/omerofs-demo/projects/
+  getfattr -d /tmp/omerofs-demo/images/1.png`,
+		Args: argsBetween(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p.dir = defaultDemoDir
+			if len(args) == 1 {
+				p.dir = args[0]
+			}
+			if err := os.MkdirAll(p.dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+				// A dead mount answers ENOTCONN here: checkMountpoint explains it.
+				if cerr := checkMountpoint(p.dir); cerr != nil {
+					return cerr
+				}
+				return fmt.Errorf("create mountpoint: %w", err)
+			}
+			return runDemo(cmd.Context(), p)
+		},
+	}
+	addMountFlags(cmd, &p)
+	return cmd
+}
+
+func runDemo(ctx context.Context, p mountParams) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("demo server: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           testserver.New(testserver.Options{Logger: logrus.StandardLogger()}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	p.url = "http://" + ln.Addr().String()
+	p.creds = credentials{user: "demo", password: "demo"}
+	p.serverID = 1
+	return runMount(ctx, p, func() {
+		fmt.Printf(`
+omerofs demo is mounted at %[1]s (demo server at %[2]s). Try, in another terminal:
+
+  ls %[1]s/projects/
+  ls -l "%[1]s/projects/$(ls %[1]s/projects | head -1)"/*/ | head
+  cp -r %[1]s/datasets/"$(ls %[1]s/datasets | head -1)" /tmp/ && file /tmp/*/*.png | head -3
+  getfattr -d %[1]s/images/1.png
+
+Press Ctrl-C here to unmount.
+`, p.dir, p.url)
+	})
+}
+
+func newServeDemoCmd() *cobra.Command {
+	var listen string
+	var public bool
+	cmd := &cobra.Command{
+		Use:   "serve-demo [--listen ADDR]",
+		Short: "Run only the demo OMERO.web server (default 127.0.0.1:4080)",
+		Long: `Run the built-in demo OMERO.web server with its seeded data until Ctrl-C. Logins: demo/demo
+(member of both groups), alice/alice, bob/bob; --public also serves requests without a session
+as a read-only public user (on by default here, so that curl shows data at once;
+--public=false requires a login).`,
+		Example: `  omerofs serve-demo &
+  curl -s http://127.0.0.1:4080/api/v0/m/projects/ | head
+  OMERO_PASSWORD=alice omerofs mount --user alice http://127.0.0.1:4080 /tmp/alice`,
+		Args: argsBetween(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			logrus.Infof("demo server on http://%s (logins demo/demo, alice/alice, bob/bob; public: %v)", listen, public)
+			return testserver.ListenAndServe(cmd.Context(), listen, testserver.Options{Public: public, Logger: logrus.StandardLogger()})
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4080", "address to listen on")
+	cmd.Flags().BoolVar(&public, "public", true, "serve requests without a session as a read-only public user (--public=false to require a login)")
+	return cmd
+}

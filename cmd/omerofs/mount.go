@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+
+	"github.com/omerofs/omerofs/cache"
+	"github.com/omerofs/omerofs/fs"
+	"github.com/omerofs/omerofs/gateway"
+	"github.com/omerofs/omerofs/wrappers"
+)
+
+// mountParams is everything a mount needs, whichever command asked for it.
+type mountParams struct {
+	url           string
+	dir           string
+	creds         credentials
+	serverID      int
+	group         string
+	cacheSize     byteSize
+	metadataTTL   time.Duration
+	timeout       time.Duration
+	maxRequests   int
+	maxRenderSize int
+	allowOther    bool
+	insecure      bool
+	fuseDebug     bool
+}
+
+// addMountFlags declares the flags of design.md shared by mount and demo.
+func addMountFlags(cmd *cobra.Command, p *mountParams) {
+	f := cmd.Flags()
+	p.cacheSize = 512 << 20
+	f.Var(&p.cacheSize, "cache-size", "bytes of rendered images kept in memory, e.g. 512MiB or 2GiB")
+	f.DurationVar(&p.metadataTTL, "metadata-ttl", 60*time.Second, "how long a folder listing is trusted before it is fetched again")
+	f.DurationVar(&p.timeout, "timeout", 30*time.Second, "timeout of one request to the server")
+	f.IntVar(&p.maxRequests, "max-requests", 8, "most requests in flight to the server at once")
+	f.IntVar(&p.maxRenderSize, "max-render-size", 4096, "longest side of a rendered PNG; bigger images are scaled down to it")
+	f.BoolVar(&p.allowOther, "allow-other", false, "let other users see the mount (needs user_allow_other in /etc/fuse.conf)")
+	f.BoolVar(&p.fuseDebug, "fuse-debug", false, "log every FUSE operation (very verbose)")
+}
+
+func newMountCmd() *cobra.Command {
+	var p mountParams
+	var user, passwordFile, sessionKey string
+	cmd := &cobra.Command{
+		Use:   "mount [flags] URL MOUNTPOINT",
+		Short: "Mount the OMERO.web at URL on MOUNTPOINT (stays in the foreground)",
+		Long: `Mount the OMERO server behind the OMERO.web at URL on the empty directory MOUNTPOINT.
+omerofs stays in the foreground until unmounted ('fusermount3 -u MOUNTPOINT') or sent
+Ctrl-C/SIGTERM, which unmount cleanly.
+
+Credentials: --user (or OMERO_USER) with the password from OMERO_PASSWORD, --password-file,
+or a prompt on a terminal (never a command-line argument); or --session-key (or
+OMERO_SESSION_KEY) to join an existing OMERO session; or nothing, for public access.`,
+		Example: `  OMERO_PASSWORD=secret omerofs mount --user alice https://omero.example.org ~/omero
+  omerofs mount --user alice --password-file ~/.omero-pass --cache-size 2GiB https://omero.example.org ~/omero
+  OMERO_SESSION_KEY=$(omero sessions key) omerofs mount https://omero.example.org ~/omero
+  omerofs mount https://idr.openmicroscopy.org ~/idr`,
+		Args: argsBetween(2, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			creds, err := loadCredentials(user, passwordFile, sessionKey)
+			if err != nil {
+				return err
+			}
+			p.url, p.dir, p.creds = args[0], args[1], creds
+			return runMount(cmd.Context(), p, nil)
+		},
+	}
+	addMountFlags(cmd, &p)
+	f := cmd.Flags()
+	f.StringVar(&user, "user", "", "OMERO user name (default $OMERO_USER)")
+	f.StringVar(&passwordFile, "password-file", "", "read the password from this file (default $OMERO_PASSWORD, else a prompt)")
+	f.StringVar(&sessionKey, "session-key", "", "join this existing OMERO session (default $OMERO_SESSION_KEY)")
+	f.IntVar(&p.serverID, "server", 1, "id of the OMERO server among those OMERO.web offers")
+	f.StringVar(&p.group, "group", "", "show only this group's data (group id; default: all your groups)")
+	f.BoolVar(&p.insecure, "insecure", false, "do not verify the server's TLS certificate (unsafe)")
+	return cmd
+}
+
+// runMount connects, mounts and serves until the mount ends or ctx is
+// cancelled (a signal), then unmounts. ready, when set, is called once the
+// mount is up.
+func runMount(ctx context.Context, p mountParams, ready func()) error {
+	log := logrus.StandardLogger()
+	if err := checkURL(p.url); err != nil {
+		return usageError{err}
+	}
+	if err := checkMountpoint(p.dir); err != nil {
+		return err
+	}
+	var group int64
+	if p.group != "" {
+		g, err := strconv.ParseInt(p.group, 10, 64)
+		if err != nil || g < 0 {
+			return usageError{fmt.Errorf("--group %q: give the group's numeric id", p.group)}
+		}
+		group = g
+	}
+	if p.insecure {
+		log.Warn("--insecure: the server's TLS certificate is NOT verified; anyone on the network path can read your password and data")
+	}
+	conn, err := gateway.Connect(ctx, gateway.Config{
+		BaseURL:     p.url,
+		Username:    p.creds.user,
+		Password:    p.creds.password,
+		SessionKey:  p.creds.sessionKey,
+		ServerID:    p.serverID,
+		Group:       group,
+		Timeout:     p.timeout,
+		MaxRequests: p.maxRequests,
+		Insecure:    p.insecure,
+		UserAgent:   "omerofs/" + versionString(),
+		Logger:      log,
+	})
+	if err != nil {
+		return fmt.Errorf("connect to %s as %s: %w", p.url, p.creds, err)
+	}
+	defer conn.Close()
+
+	images := cache.New(cache.Options{MaxBytes: int64(p.cacheSize), Logger: log})
+	root := fs.NewRoot(wrappers.NewClient(conn, nil), images, fs.Options{
+		MetadataTTL:   p.metadataTTL,
+		MaxRenderSize: p.maxRenderSize,
+		RenderTimeout: 2*p.timeout + 5*time.Second,
+		UID:           uint32(os.Getuid()),
+		GID:           uint32(os.Getgid()),
+		Logger:        log,
+	})
+	server, err := fs.Mount(p.dir, root, fs.MountOptions{
+		AllowOther: p.allowOther,
+		FsName:     "omerofs:" + hostOf(p.url),
+		Debug:      p.fuseDebug,
+	})
+	if err != nil {
+		return fmt.Errorf("%w (is fuse3 installed? 'apt-get install fuse3')", err)
+	}
+	log.Infof("mounted %s at %s (%s); unmount with: fusermount3 -u %s", p.url, p.dir, p.creds, p.dir)
+	if ready != nil {
+		ready()
+	}
+
+	done := make(chan struct{})
+	go func() { server.Wait(); close(done) }()
+	select {
+	case <-done:
+		log.Infof("%s was unmounted", p.dir)
+	case <-ctx.Done():
+		log.Infof("unmounting %s", p.dir)
+		if err := fs.Unmount(server, p.dir); err != nil {
+			return err
+		}
+		select {
+		case <-done:
+		case <-time.After(unmountGrace):
+			// A lazy unmount with files still open: the kernel lets go
+			// when they close, and our exit closes the connection.
+			log.Warnf("%s detached; files still open there will report errors", p.dir)
+		}
+		log.Infof("unmounted %s", p.dir)
+	}
+	return nil
+}
+
+// unmountGrace bounds the wait for the kernel to release the mount.
+const unmountGrace = 5 * time.Second
+
+// checkURL refuses what cannot be an OMERO.web address before any request.
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not a server URL: give the OMERO.web address, e.g. https://omero.example.org", raw)
+	}
+	return nil
+}
+
+func hostOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Host
+	}
+	return raw
+}

@@ -1,0 +1,137 @@
+package fs
+
+import (
+	"context"
+	"sync"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/omerofs/omerofs/wrappers"
+)
+
+// dir is a folder whose children come from OMERO: a top-level category or a
+// container (project, dataset, screen, plate, well). It lists lazily, on the
+// first Readdir or Lookup, and trusts the listing for --metadata-ttl.
+type dir struct {
+	gofs.Inode
+	readOnly
+
+	root *Root
+	ino  uint64
+	what string // for errors and logs: "projects", "dataset 12"
+
+	mu   sync.Mutex      // guards obj and list, which a newer listing may replace
+	obj  wrappers.Object // nil for a top-level category
+	list func(ctx context.Context) ([]wrappers.Object, error)
+}
+
+var (
+	_ gofs.NodeGetattrer   = (*dir)(nil)
+	_ gofs.NodeReaddirer   = (*dir)(nil)
+	_ gofs.NodeLookuper    = (*dir)(nil)
+	_ gofs.NodeGetxattrer  = (*dir)(nil)
+	_ gofs.NodeListxattrer = (*dir)(nil)
+)
+
+// Getattr describes the folder; it never calls the server.
+func (d *dir) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	d.root.fillDirAttr(d.ino, &out.Attr)
+	return 0
+}
+
+// Readdir lists every child (all pages), named by names.go.
+func (d *dir) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
+	l, errno := d.listing(ctx)
+	if errno != 0 {
+		return nil, errno
+	}
+	entries := make([]fuse.DirEntry, len(l.names))
+	for i, name := range l.names {
+		obj := l.byName[name]
+		if _, ok := obj.(wrappers.ImageObject); ok {
+			entries[i] = fuse.DirEntry{Name: name, Mode: syscall.S_IFREG, Ino: imageIno(obj.ID())}
+		} else {
+			entries[i] = fuse.DirEntry{Name: name, Mode: syscall.S_IFDIR, Ino: dirIno(d.ino, obj.Type(), obj.ID())}
+		}
+	}
+	return gofs.NewListDirStream(entries), 0
+}
+
+// Lookup finds a child by its name in the (cached) listing.
+func (d *dir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if len(name) > maxNameBytes {
+		return nil, syscall.ENAMETOOLONG
+	}
+	l, errno := d.listing(ctx)
+	if errno != 0 {
+		return nil, errno
+	}
+	obj, ok := l.byName[name]
+	if !ok {
+		return nil, syscall.ENOENT
+	}
+	return d.root.newChild(ctx, &d.Inode, d.ino, obj, out)
+}
+
+// listing returns the cached listing, fetching it when missing or stale.
+func (d *dir) listing(ctx context.Context) (*listing, syscall.Errno) {
+	d.mu.Lock()
+	list := d.list
+	d.mu.Unlock()
+	l, err := d.root.listings.Get(ctx, d.ino, func(ctx context.Context) (*listing, error) {
+		objs, err := list(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return newListing(objs), nil
+	})
+	if err != nil {
+		errno := toErrno(err)
+		if errno != syscall.EINTR {
+			d.root.log.WithError(err).Errorf("list %s", d.what)
+		}
+		return nil, errno
+	}
+	return l, 0
+}
+
+// newChild makes (or finds) the inode of obj under the folder parent.
+func (r *Root) newChild(ctx context.Context, parent *gofs.Inode, parentIno uint64, obj wrappers.Object, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	switch o := obj.(type) {
+	case wrappers.ImageObject:
+		f := newImageFile(r, o)
+		ch := parent.NewInode(ctx, f, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: imageIno(o.ID())})
+		existing, ok := ch.Operations().(*imageFile)
+		if !ok {
+			return nil, syscall.EIO
+		}
+		if existing != f {
+			// The image is already known (another path, or an earlier
+			// listing): refresh what the new listing says of it.
+			existing.update(o)
+		}
+		existing.fillAttr(&out.Attr)
+		return ch, 0
+	case wrappers.Container:
+		ino := dirIno(parentIno, o.Type(), o.ID())
+		d := &dir{root: r, ino: ino, obj: o, what: describe(o), list: o.ListChildren}
+		ch := parent.NewInode(ctx, d, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino})
+		if existing, ok := ch.Operations().(*dir); ok && existing != d {
+			existing.refresh(o)
+		}
+		r.fillDirAttr(ino, &out.Attr)
+		return ch, 0
+	default:
+		r.log.Warnf("%s is neither an image nor a container: not shown", describe(obj))
+		return nil, syscall.ENOENT
+	}
+}
+
+// refresh points an existing folder node at a newer copy of its object.
+func (d *dir) refresh(o wrappers.Container) {
+	d.mu.Lock()
+	d.obj, d.list = o, o.ListChildren
+	d.mu.Unlock()
+}

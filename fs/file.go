@@ -1,0 +1,142 @@
+package fs
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"syscall"
+	"time"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/omerofs/omerofs/render"
+	"github.com/omerofs/omerofs/wrappers"
+)
+
+// imageFile is an image shown as a PNG. Its size is known from the listing
+// (the rendered dimensions fix the PNG's length), so stat never renders; the
+// bytes are rendered on the first read and then served from the cache.
+type imageFile struct {
+	gofs.Inode
+	readOnly
+
+	root *Root
+
+	mu   sync.Mutex // guards the fields below, which a newer listing may replace
+	img  wrappers.ImageObject
+	w, h int
+}
+
+var (
+	_ gofs.NodeGetattrer   = (*imageFile)(nil)
+	_ gofs.NodeOpener      = (*imageFile)(nil)
+	_ gofs.NodeReader      = (*imageFile)(nil)
+	_ gofs.NodeGetxattrer  = (*imageFile)(nil)
+	_ gofs.NodeListxattrer = (*imageFile)(nil)
+)
+
+func newImageFile(r *Root, img wrappers.ImageObject) *imageFile {
+	f := &imageFile{root: r}
+	f.update(img)
+	return f
+}
+
+// update takes what a listing says of the image.
+func (f *imageFile) update(img wrappers.ImageObject) {
+	px := img.Pixels()
+	w, h := render.TargetSize(px.SizeX, px.SizeY, f.root.opts.MaxRenderSize)
+	f.mu.Lock()
+	f.img, f.w, f.h = img, w, h
+	f.mu.Unlock()
+}
+
+// state returns the image and its rendered dimensions.
+func (f *imageFile) state() (wrappers.ImageObject, int, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.img, f.w, f.h
+}
+
+// fillAttr describes the file: its exact PNG length, without rendering.
+func (f *imageFile) fillAttr(out *fuse.Attr) {
+	img, w, h := f.state()
+	mtime := img.AcquisitionDate()
+	if mtime.IsZero() {
+		mtime = f.root.mountTime
+	}
+	f.root.fillFileAttr(imageIno(img.ID()), render.PNGSize(w, h), mtime, out)
+}
+
+// Getattr never calls the server.
+func (f *imageFile) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	f.fillAttr(&out.Attr)
+	return 0
+}
+
+// Open refuses writers and lets the kernel keep the page cache across opens:
+// an image's rendering is stable for the mount.
+func (f *imageFile) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
+	if flags&writeFlags != 0 {
+		return nil, 0, syscall.EROFS
+	}
+	return nil, fuse.FOPEN_KEEP_CACHE, 0
+}
+
+// Read serves any offset and length from the rendered bytes.
+func (f *imageFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	if off < 0 {
+		return nil, syscall.EINVAL
+	}
+	data, err := f.content(ctx)
+	if err != nil {
+		return nil, toErrno(err)
+	}
+	if off >= int64(len(data)) {
+		return fuse.ReadResultData(nil), 0
+	}
+	end := min(off+int64(len(dest)), int64(len(data)))
+	return fuse.ReadResultData(data[off:end]), 0
+}
+
+// content returns the PNG, rendering it at most once however many readers
+// ask at the same time.
+func (f *imageFile) content(ctx context.Context) ([]byte, error) {
+	img, w, h := f.state()
+	key := fmt.Sprintf("image/%d/%dx%d", img.ID(), w, h)
+	return f.root.images.Get(ctx, key, func(ctx context.Context) ([]byte, error) {
+		data, err := f.root.renderPNG(ctx, img, w, h)
+		if err != nil && ctx.Err() == nil {
+			f.root.log.WithError(err).Errorf("render %s", describe(img))
+		}
+		return data, err
+	})
+}
+
+// renderPNG renders img at w×h with a short-lived rendering engine: opened
+// for this image, used once, closed.
+func (r *Root) renderPNG(ctx context.Context, img wrappers.ImageObject, w, h int) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.RenderTimeout)
+	defer cancel()
+	start := time.Now()
+	eng, err := img.OpenRenderingEngine(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open rendering engine of image %d: %w", img.ID(), err)
+	}
+	defer eng.Close()
+	rgb, err := eng.Render(ctx, w, h)
+	if err != nil {
+		return nil, fmt.Errorf("render image %d: %w", img.ID(), err)
+	}
+	if rgb.Width != w || rgb.Height != h {
+		return nil, fmt.Errorf("render image %d: got %d×%d, want %d×%d", img.ID(), rgb.Width, rgb.Height, w, h)
+	}
+	want := render.PNGSize(w, h)
+	data := render.AppendPNG(make([]byte, 0, want), rgb)
+	if int64(len(data)) != want {
+		// Never hand out bytes whose length disagrees with what stat said.
+		return nil, fmt.Errorf("encode image %d: PNG of %d bytes, want %d", img.ID(), len(data), want)
+	}
+	r.log.WithField("image", img.ID()).WithField("took", time.Since(start)).Debug("rendered")
+	return data, nil
+}

@@ -1,0 +1,152 @@
+// Package fs is the FUSE adaptor of omerofs: it shows OMERO containers as
+// read-only directories and images as PNG files. It stays thin. Listing goes
+// through wrappers, names through names.go, rendered bytes through the cache
+// package and rendering through render; this package only maps them onto
+// go-fuse nodes and errnos.
+package fs
+
+import (
+	"context"
+	"syscall"
+	"time"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"github.com/sirupsen/logrus"
+
+	"github.com/omerofs/omerofs/cache"
+	"github.com/omerofs/omerofs/wrappers"
+)
+
+// Options tune the tree. Zero values get the defaults of design.md.
+type Options struct {
+	MetadataTTL   time.Duration // how long a listing is trusted (default 60s)
+	MaxRenderSize int           // longest side of a rendered PNG (default 4096)
+	RenderTimeout time.Duration // bound on one render, all requests included (default 2m)
+	UID, GID      uint32        // owner shown for every entry
+	Logger        logrus.FieldLogger
+}
+
+func (o *Options) setDefaults() {
+	if o.MetadataTTL <= 0 {
+		o.MetadataTTL = 60 * time.Second
+	}
+	if o.MaxRenderSize <= 0 {
+		o.MaxRenderSize = 4096
+	}
+	if o.RenderTimeout <= 0 {
+		o.RenderTimeout = 2 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = logrus.StandardLogger()
+	}
+}
+
+// Root is the mount's top directory. It holds what every node shares: the
+// OMERO client, the rendered-image cache and the options.
+type Root struct {
+	gofs.Inode
+	readOnly
+
+	client    *wrappers.Client
+	images    *cache.Cache
+	listings  *cache.TTL[uint64, *listing]
+	opts      Options
+	log       logrus.FieldLogger
+	mountTime time.Time
+}
+
+// NewRoot builds the root of the tree. images caches rendered PNGs.
+func NewRoot(client *wrappers.Client, images *cache.Cache, opts Options) *Root {
+	opts.setDefaults()
+	r := &Root{
+		client:    client,
+		images:    images,
+		opts:      opts,
+		log:       opts.Logger,
+		mountTime: time.Now(),
+	}
+	r.listings = newListingCache(r)
+	return r
+}
+
+// category is one of the fixed top-level folders.
+type category struct {
+	name string
+	list func(c *wrappers.Client, ctx context.Context) ([]wrappers.Object, error)
+}
+
+// categories are the top-level folders, in the order ls shows them.
+var categories = []category{
+	{"projects", (*wrappers.Client).Projects},
+	{"datasets", (*wrappers.Client).OrphanedDatasets},
+	{"orphaned", (*wrappers.Client).OrphanedImages},
+	{"screens", (*wrappers.Client).Screens},
+	{"plates", (*wrappers.Client).OrphanedPlates},
+}
+
+var (
+	_ gofs.NodeOnAdder   = (*Root)(nil)
+	_ gofs.NodeGetattrer = (*Root)(nil)
+	_ gofs.NodeStatfser  = (*Root)(nil)
+	_ gofs.NodeOpendirer = (*Root)(nil)
+	_ gofs.NodeReaddirer = (*Root)(nil)
+	_ gofs.NodeLookuper  = (*Root)(nil)
+)
+
+// OnAdd creates the fixed folders once; they never change during a mount.
+func (r *Root) OnAdd(ctx context.Context) {
+	for i, c := range categories {
+		list := c.list
+		d := &dir{
+			root: r,
+			list: func(ctx context.Context) ([]wrappers.Object, error) { return list(r.client, ctx) },
+			what: c.name,
+		}
+		ino := uint64(2 + i)
+		d.ino = ino
+		r.AddChild(c.name, r.NewPersistentInode(ctx, d, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino}), false)
+	}
+	img := &imagesDir{root: r}
+	r.AddChild("images", r.NewPersistentInode(ctx, img, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: imagesDirIno}), false)
+}
+
+const imagesDirIno = 2 + 5
+
+// Opendir succeeds without a server call: the root's content is fixed.
+func (r *Root) Opendir(ctx context.Context) syscall.Errno { return 0 }
+
+// Readdir lists the fixed folders.
+func (r *Root) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
+	entries := make([]fuse.DirEntry, 0, len(categories)+1)
+	for i, c := range categories {
+		entries = append(entries, fuse.DirEntry{Name: c.name, Mode: syscall.S_IFDIR, Ino: uint64(2 + i)})
+	}
+	entries = append(entries, fuse.DirEntry{Name: "images", Mode: syscall.S_IFDIR, Ino: imagesDirIno})
+	return gofs.NewListDirStream(entries), 0
+}
+
+// Lookup answers for the fixed folders only; anything else does not exist.
+func (r *Root) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	ch := r.GetChild(name)
+	if ch == nil {
+		return nil, syscall.ENOENT
+	}
+	r.fillDirAttr(ch.StableAttr().Ino, &out.Attr)
+	return ch, 0
+}
+
+// Getattr describes the root directory.
+func (r *Root) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	r.fillDirAttr(rootIno, &out.Attr)
+	return 0
+}
+
+// Statfs reports a read-only filesystem with no free space, so that tools
+// that check room before copying *into* a folder are told the truth.
+func (r *Root) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	out.Bsize = blockSize
+	out.Frsize = blockSize
+	out.NameLen = 255
+	return 0
+}
