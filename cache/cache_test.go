@@ -1,0 +1,224 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// clock is a settable time source.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func value(n int, b byte) []byte {
+	v := make([]byte, n)
+	for i := range v {
+		v[i] = b
+	}
+	return v
+}
+
+func TestByteBoundAndLRUOrder(t *testing.T) {
+	c := New(Options{MaxBytes: 100})
+	ctx := context.Background()
+	get := func(k string, n int) {
+		if _, err := c.Get(ctx, k, func(context.Context) ([]byte, error) { return value(n, k[0]), nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get("a", 40)
+	get("b", 40)
+	get("a", 40) // a is now the most recent
+	get("c", 40) // 120 > 100: b, the least recent, goes
+	if _, ok := c.Peek("b"); ok {
+		t.Error("b should have been evicted")
+	}
+	if _, ok := c.Peek("a"); !ok {
+		t.Error("a was used recently and must stay")
+	}
+	if s := c.Stats(); s.Bytes != 80 || s.Entries != 2 || s.Evictions != 1 || s.Hits != 1 {
+		t.Errorf("stats %+v", s)
+	}
+	for i := 0; i < 200; i++ { // churn
+		get(fmt.Sprint("k", i), 1+i%60)
+		if s := c.Stats(); s.Bytes > 100 {
+			t.Fatalf("bound broken: %d bytes", s.Bytes)
+		}
+	}
+	big, err := c.Get(ctx, "big", func(context.Context) ([]byte, error) { return value(500, 'x'), nil })
+	if err != nil || len(big) != 500 {
+		t.Fatal("a value over the bound must still be returned")
+	}
+	if _, ok := c.Peek("big"); ok {
+		t.Error("a value over the bound must not be kept")
+	}
+}
+
+func TestOneFillForConcurrentGets(t *testing.T) {
+	c := New(Options{MaxBytes: 1 << 20})
+	var fills atomic.Int64
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := c.Get(context.Background(), "img", func(context.Context) ([]byte, error) {
+				fills.Add(1)
+				<-release
+				return []byte("png"), nil
+			})
+			if err != nil || string(v) != "png" {
+				t.Errorf("got %q, %v", v, err)
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // let them all queue on the one fill
+	close(release)
+	wg.Wait()
+	if n := fills.Load(); n != 1 {
+		t.Fatalf("%d fills for 16 concurrent gets, want 1", n)
+	}
+}
+
+func TestErrorsAreNotData(t *testing.T) {
+	clk := &clock{now: time.Unix(1000, 0)}
+	c := New(Options{MaxBytes: 1 << 20, NegativeTTL: 2 * time.Second, Now: clk.Now})
+	boom := errors.New("server down")
+	var fills atomic.Int64
+	failing := func(context.Context) ([]byte, error) { fills.Add(1); return nil, boom }
+	for i := 0; i < 3; i++ {
+		if _, err := c.Get(context.Background(), "k", failing); !errors.Is(err, boom) {
+			t.Fatalf("get %d: %v", i, err)
+		}
+	}
+	if fills.Load() != 1 {
+		t.Fatalf("%d fills within the negative TTL, want 1", fills.Load())
+	}
+	if _, ok := c.Peek("k"); ok {
+		t.Fatal("an error was stored as data")
+	}
+	clk.Add(3 * time.Second)
+	v, err := c.Get(context.Background(), "k", func(context.Context) ([]byte, error) { return []byte("ok"), nil })
+	if err != nil || string(v) != "ok" {
+		t.Fatalf("after the negative TTL: %q, %v", v, err)
+	}
+	if s := c.Stats(); s.FillErrors != 1 || s.NegativeHits != 2 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// TestCallerCancelDoesNotCancelOthers: one waiter leaves, the fill goes on
+// for the other; when every waiter leaves, the fill is cancelled.
+func TestCallerCancelDoesNotCancelOthers(t *testing.T) {
+	c := New(Options{MaxBytes: 1 << 20})
+	release := make(chan struct{})
+	fillCtx := make(chan context.Context, 1)
+	fill := func(ctx context.Context) ([]byte, error) {
+		fillCtx <- ctx
+		select {
+		case <-release:
+			return []byte("done"), nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	res1 := make(chan error, 1)
+	go func() { _, err := c.Get(ctx1, "k", fill); res1 <- err }()
+	fctx := <-fillCtx
+	res2 := make(chan []byte, 1)
+	go func() { v, _ := c.Get(context.Background(), "k", fill); res2 <- v }()
+	time.Sleep(20 * time.Millisecond)
+	cancel1()
+	if err := <-res1; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled caller got %v", err)
+	}
+	if fctx.Err() != nil {
+		t.Fatal("the fill was cancelled while another caller waited")
+	}
+	close(release)
+	if v := <-res2; string(v) != "done" {
+		t.Fatalf("second caller got %q", v)
+	}
+
+	// Everyone leaves: the fill's context ends, and nothing is cached.
+	ctx3, cancel3 := context.WithCancel(context.Background())
+	done3 := make(chan struct{})
+	block := func(ctx context.Context) ([]byte, error) {
+		fillCtx <- ctx
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	go func() { c.Get(ctx3, "other", block); close(done3) }()
+	f3 := <-fillCtx
+	cancel3()
+	<-done3
+	select {
+	case <-f3.Done():
+	case <-time.After(2 * time.Second):
+		t.Fatal("fill not cancelled after every caller left")
+	}
+	time.Sleep(10 * time.Millisecond)
+	if _, ok := c.Peek("other"); ok {
+		t.Fatal("an abandoned fill was cached")
+	}
+}
+
+func TestTTLServesStaleOnFailure(t *testing.T) {
+	clk := &clock{now: time.Unix(1000, 0)}
+	notFound := errors.New("gone")
+	tc := NewTTL[int, string](TTLOptions{TTL: time.Minute, Now: clk.Now, ServeStale: func(err error) bool { return !errors.Is(err, notFound) }})
+	ctx := context.Background()
+	var fills atomic.Int64
+	ok := func(v string) func(context.Context) (string, error) {
+		return func(context.Context) (string, error) { fills.Add(1); return v, nil }
+	}
+	if v, _ := tc.Get(ctx, 1, ok("v1")); v != "v1" {
+		t.Fatal(v)
+	}
+	if v, _ := tc.Get(ctx, 1, ok("v2")); v != "v1" || fills.Load() != 1 {
+		t.Fatalf("within the TTL: %q after %d fills", v, fills.Load())
+	}
+	clk.Add(2 * time.Minute)
+	if v, _ := tc.Get(ctx, 1, ok("v2")); v != "v2" {
+		t.Fatalf("after the TTL: %q", v)
+	}
+	clk.Add(2 * time.Minute)
+	v, err := tc.Get(ctx, 1, func(context.Context) (string, error) { return "", errors.New("timeout") })
+	if err != nil || v != "v2" {
+		t.Fatalf("failed refresh must serve the stale value: %q, %v", v, err)
+	}
+	if _, err := tc.Get(ctx, 1, func(context.Context) (string, error) { return "", notFound }); !errors.Is(err, notFound) {
+		t.Fatalf("a vanished object must not be served stale: %v", err)
+	}
+	if _, err := tc.Get(ctx, 2, func(context.Context) (string, error) { return "", errors.New("x") }); err == nil {
+		t.Fatal("no stale value: the error must come through")
+	}
+	tc.Invalidate(1)
+	if tc.Len() != 0 {
+		t.Fatalf("len %d", tc.Len())
+	}
+}
+
+func BenchmarkGetHit(b *testing.B) {
+	c := New(Options{MaxBytes: 1 << 30})
+	c.Get(context.Background(), "k", func(context.Context) ([]byte, error) { return value(1<<20, 1), nil })
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Get(context.Background(), "k", nil)
+	}
+}
