@@ -143,7 +143,7 @@ func (fs *faultSet) apply(kind string, w http.ResponseWriter, r *http.Request) (
 		}
 		return nil, false
 	case DropConnection:
-		hijackClose(w, false)
+		hijackClose(unwritten{w}, false)
 		return nil, false
 	}
 	fw.fault = f // body faults: buffer the answer, spoil it in finish
@@ -185,10 +185,14 @@ func itoa(n int) string {
 	return strconv.Itoa(n)
 }
 
-// hijackClose closes the connection under w; reset sends a TCP RST.
+// hijackClose closes the connection under w, first sending what was
+// written (if anything: flushing an unwritten answer would send a 200);
+// reset sends a TCP RST instead of a FIN.
 func hijackClose(w http.ResponseWriter, reset bool) {
-	if f, ok := w.(http.Flusher); ok {
-		f.Flush()
+	if fw, ok := w.(interface{ Written() bool }); !ok || fw.Written() {
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
 	}
 	hj, ok := w.(http.Hijacker)
 	if !ok {
@@ -208,3 +212,12 @@ func hijackClose(w http.ResponseWriter, reset bool) {
 }
 
 func flushBuffered(b *bufio.ReadWriter) { b.Flush() }
+
+// unwritten marks a ResponseWriter nothing was written to.
+type unwritten struct{ http.ResponseWriter }
+
+func (unwritten) Written() bool { return false }
+
+func (u unwritten) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return u.ResponseWriter.(http.Hijacker).Hijack()
+}
