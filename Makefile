@@ -12,10 +12,10 @@ FUZZTIME  ?= 30s
 
 all: build
 
-deps: ## install the system packages the mount needs (fuse3: fusermount3 and /dev/fuse helper)
-	@command -v fusermount3 >/dev/null 2>&1 || { \
-	  echo "omerofs: installing fuse3 with apt-get (needed to mount)"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fuse3 >/dev/null; }
+deps: ## install the system packages the mount needs (fuse3 for mounting, attr for getfattr)
+	@{ command -v fusermount3 && command -v getfattr; } >/dev/null 2>&1 || { \
+	  echo "omerofs: installing fuse3 and attr with apt-get (needed to mount and to read xattrs)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fuse3 attr >/dev/null; }
 
 build:
 	$(GO) build -o $(BIN) ./cmd/omerofs

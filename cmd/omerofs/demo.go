@@ -27,8 +27,8 @@ func newDemoCmd() *cobra.Command {
 demo, on MOUNTPOINT (created if missing; default ` + defaultDemoDir + `). Ctrl-C unmounts and stops.`,
 		Example: `  omerofs demo
   # in another terminal:
-  ls -l /tmp/omerofs-demo/projects/
-  getfattr -d /tmp/omerofs-demo/images/1.png`,
+  ls -l "/tmp/omerofs-demo/projects/Cell Biology/Mitosis/"
+  getfattr -d /tmp/omerofs-demo/orphaned/stack.tif.png`,
 		Args: argsBetween(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p.dir = defaultDemoDir
@@ -69,9 +69,9 @@ func runDemo(ctx context.Context, p mountParams) error {
 omerofs demo is mounted at %[1]s (demo server at %[2]s). Try, in another terminal:
 
   ls %[1]s/projects/
-  ls -l "%[1]s/projects/$(ls %[1]s/projects | head -1)"/*/ | head
-  cp -r %[1]s/datasets/"$(ls %[1]s/datasets | head -1)" /tmp/ && file /tmp/*/*.png | head -3
-  getfattr -d %[1]s/images/1.png
+  ls -l "%[1]s/projects/Cell Biology/Mitosis/"
+  cp -r %[1]s/datasets/Unfiled /tmp/omerofs-copy && file /tmp/omerofs-copy/*.png
+  getfattr -d %[1]s/orphaned/stack.tif.png
 
 Press Ctrl-C here to unmount.
 `, p.dir, p.url)

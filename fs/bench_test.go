@@ -1,0 +1,110 @@
+package fs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/omerofs/omerofs/testserver"
+)
+
+// Benchmarks of the mounted tree (make bench; figures in docs/benchmarks.md).
+// They mount for real, like the tests.
+
+// BenchmarkLsL1200 is `ls -l` of the 1,200-image demo dataset with nothing
+// cached (metadata TTL of a nanosecond): readdir plus a stat of every file.
+// Reported: server requests and renders per listing.
+func BenchmarkLsL1200(b *testing.B) {
+	m := mountTestServer(b, mountConfig{fsOpts: Options{MetadataTTL: time.Nanosecond}})
+	dir := m.path("projects", "Cell Biology", "1200 images")
+	os.ReadDir(dir) // warm the parents
+	m.server.ResetCounters()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ents, err := os.ReadDir(dir)
+		if err != nil || len(ents) != 1200 {
+			b.Fatalf("%d entries, %v", len(ents), err)
+		}
+		for _, e := range ents {
+			if _, err := e.Info(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(m.server.Requests("api_list"))/float64(b.N), "list-requests/op")
+	b.ReportMetric(float64(m.server.Requests("render_image")+m.server.Requests("render_image_region"))/float64(b.N), "renders/op")
+}
+
+// benchDataset mounts n synthetic 1024×1024, 3-channel uint16 images.
+func benchDataset(b *testing.B, n int) (*mounted, []string) {
+	m := mountTestServer(b, mountConfig{serverOpts: testserver.Options{Data: testserver.SyntheticDataset(n, 1024, 1024, 3, "uint16")}, cacheBytes: 1 << 30})
+	dir := m.path("projects", "Benchmark", "Benchmark")
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) != n {
+		b.Fatalf("%d entries, %v", len(ents), err)
+	}
+	paths := make([]string, n)
+	for i, e := range ents {
+		paths[i] = filepath.Join(dir, e.Name())
+	}
+	return m, paths
+}
+
+// BenchmarkColdRead1024 reads a never-read 1024×1024 image: open to last
+// byte, including the server's render.
+func BenchmarkColdRead1024(b *testing.B) {
+	const n = 64
+	_, paths := benchDataset(b, n)
+	b.SetBytes(int64(1024*1024*3 + 1024))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i >= n {
+			b.StopTimer()
+			_, paths = benchDataset(b, n)
+			b.StartTimer()
+		}
+		if _, err := os.ReadFile(paths[i%n]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWarmRead1024 re-reads a cached 1024×1024 image.
+func BenchmarkWarmRead1024(b *testing.B) {
+	_, paths := benchDataset(b, 1)
+	data, err := os.ReadFile(paths[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := os.ReadFile(paths[0]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTmpfsRead1024 reads the same bytes from a local file, the
+// reference the warm read is judged against.
+func BenchmarkTmpfsRead1024(b *testing.B) {
+	dir := "/dev/shm"
+	if _, err := os.Stat(dir); err != nil {
+		dir = b.TempDir()
+	}
+	f := filepath.Join(dir, fmt.Sprintf("omerofs-bench-%d.png", os.Getpid()))
+	if err := os.WriteFile(f, make([]byte, 1024*1024*3+12393), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	defer os.Remove(f)
+	b.SetBytes(1024*1024*3 + 12393)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := os.ReadFile(f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
