@@ -203,7 +203,6 @@ type shufflingServer struct {
 	mu        sync.Mutex
 	pages     int
 	onPage    func(n int)
-	reverseOn bool
 }
 
 func (s *shufflingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -33,26 +33,43 @@ type page struct {
 }
 
 // listAll reads every object of a list, checked as kind, in server order.
+// While the count stays the same, the objects of every attempt are pooled:
+// a server that orders ties differently from one request to the next hides
+// different objects from each pass, so the pool fills up even when no
+// single pass is complete.
 func (c *Conn) listAll(ctx context.Context, path string, q url.Values, kind string) ([]json.RawMessage, error) {
-	var last []json.RawMessage
+	var pool []json.RawMessage
+	inPool := map[int64]bool{}
+	poolTotal := -1
 	for attempt := 0; attempt < listAttempts; attempt++ {
-		objs, consistent, err := c.listOnce(ctx, path, q, kind)
+		objs, total, consistent, err := c.listOnce(ctx, path, q, kind)
 		if err != nil {
 			return nil, err
 		}
 		if consistent {
 			return objs, nil
 		}
-		last = objs
+		if total != poolTotal || total < 0 {
+			pool, inPool, poolTotal = nil, map[int64]bool{}, total
+		}
+		for _, raw := range objs {
+			if id := idOf(raw); !inPool[id] {
+				inPool[id] = true
+				pool = append(pool, raw)
+			}
+		}
+		if total >= 0 && len(pool) == total {
+			return pool, nil
+		}
 		c.log.WithField("path", path).Debug("listing changed while paging: reading it again")
 	}
-	c.log.WithField("path", path).Warnf("listing kept changing while paging; showing %d objects", len(last))
-	return last, nil
+	c.log.WithField("path", path).Warnf("listing kept changing while paging; showing %d objects", len(pool))
+	return pool, nil
 }
 
 // listOnce reads the pages once; consistent is false when the listing
-// changed under us.
-func (c *Conn) listOnce(ctx context.Context, path string, base url.Values, kind string) ([]json.RawMessage, bool, error) {
+// changed under us; total is the last count the server gave (-1: none).
+func (c *Conn) listOnce(ctx context.Context, path string, base url.Values, kind string) ([]json.RawMessage, int, bool, error) {
 	limit := pageSize
 	seen := map[int64]bool{}
 	var out []json.RawMessage
@@ -67,18 +84,18 @@ func (c *Conn) listOnce(ctx context.Context, path string, base url.Values, kind 
 		q.Set("limit", strconv.Itoa(limit))
 		body, err := c.getJSON(ctx, path, q)
 		if err != nil {
-			return nil, false, err
+			return nil, total, false, err
 		}
 		var p page
 		if err := json.Unmarshal(body, &p); err != nil {
-			return nil, false, badResponse(path, "list page", err)
+			return nil, total, false, badResponse(path, "list page", err)
 		}
 		if p.Data == nil {
-			return nil, false, badResponse(path, "list page without data", nil)
+			return nil, total, false, badResponse(path, "list page without data", nil)
 		}
 		for _, raw := range p.Data {
 			if err := checkObject(raw, kind); err != nil {
-				return nil, false, badResponse(path, "list page", err)
+				return nil, total, false, badResponse(path, "list page", err)
 			}
 			id := idOf(raw)
 			if !seen[id] {
@@ -88,7 +105,7 @@ func (c *Conn) listOnce(ctx context.Context, path string, base url.Values, kind 
 		}
 		if p.Meta != nil && p.Meta.TotalCount != nil {
 			if total >= 0 && *p.Meta.TotalCount != total {
-				return out, false, nil
+				return out, *p.Meta.TotalCount, false, nil
 			}
 			total = *p.Meta.TotalCount
 			if p.Meta.Limit > 0 && p.Meta.Limit < limit {
@@ -100,14 +117,14 @@ func (c *Conn) listOnce(ctx context.Context, path string, base url.Values, kind 
 		offset += len(p.Data)
 		switch {
 		case len(p.Data) == 0:
-			return out, total < 0 || len(out) == total, nil
+			return out, total, total < 0 || len(out) == total, nil
 		case total >= 0 && offset >= total:
-			return out, len(out) == total, nil
+			return out, total, len(out) == total, nil
 		case total < 0 && len(p.Data) < limit:
-			return out, true, nil // no meta: a short page is the last
+			return out, total, true, nil // no meta: a short page is the last
 		}
 	}
-	return nil, false, fmt.Errorf("%s: more than %d pages: %w", path, maxPages, ErrBadResponse)
+	return nil, total, false, fmt.Errorf("%s: more than %d pages: %w", path, maxPages, ErrBadResponse)
 }
 
 func idOf(raw json.RawMessage) int64 {
