@@ -196,13 +196,13 @@ func TestPaging1200(t *testing.T) {
 	}
 }
 
-// shufflingServer wraps a server and reverses the order of images that tie
-// on name between requests, and can add an image after the first page.
+// shufflingServer wraps a server and can change its data after a given
+// page (ties reordered between pages are tested with tieServer).
 type shufflingServer struct {
-	inner     http.Handler
-	mu        sync.Mutex
-	pages     int
-	onPage    func(n int)
+	inner  http.Handler
+	mu     sync.Mutex
+	pages  int
+	onPage func(n int)
 }
 
 func (s *shufflingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
