@@ -35,8 +35,9 @@ test: deps lint ## gofmt, go vet, and every test with the race detector (FUSE te
 demo: deps build ## start the demo server on loopback and mount it at $(DEMO_DIR)
 	$(BIN) demo $(DEMO_DIR)
 
-bench: deps build ## benchmarks: figures go to docs/benchmarks.md
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 30m ./...
+bench: deps ## benchmarks (mounts for real): figures go to docs/benchmarks.md
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x -timeout 20m ./fs/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20x -timeout 10m ./render/ ./cache/
 
 fuzz: ## longer fuzz runs of every fuzz target ($(FUZZTIME) each)
 	@for pkg in $$($(GO) list ./...); do \

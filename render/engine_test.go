@@ -190,3 +190,19 @@ func absDiff(a, b uint8) uint8 {
 	}
 	return b - a
 }
+
+// BenchmarkDecodeJPEG1024 is the client's cost of turning a 1024×1024 JPEG
+// from the server into RGB: jpeg.Decode plus FromImage.
+func BenchmarkDecodeJPEG1024(b *testing.B) {
+	src := &fakeSource{info: plainInfo()}
+	data, err := src.encode(0, 0, 1024, 1024, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(1024 * 1024 * 3)
+	for b.Loop() {
+		if _, err := decodeJPEG(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
