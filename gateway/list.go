@@ -86,17 +86,11 @@ func (c *Conn) listOnce(ctx context.Context, path string, base url.Values, kind 
 		if err != nil {
 			return nil, total, false, err
 		}
-		var p page
-		if err := json.Unmarshal(body, &p); err != nil {
-			return nil, total, false, badResponse(path, "list page", err)
-		}
-		if p.Data == nil {
-			return nil, total, false, badResponse(path, "list page without data", nil)
+		p, err := parsePage(path, body, kind)
+		if err != nil {
+			return nil, total, false, err
 		}
 		for _, raw := range p.Data {
-			if err := checkObject(raw, kind); err != nil {
-				return nil, total, false, badResponse(path, "list page", err)
-			}
 			id := idOf(raw)
 			if !seen[id] {
 				seen[id] = true
@@ -125,6 +119,23 @@ func (c *Conn) listOnce(ctx context.Context, path string, base url.Values, kind 
 		}
 	}
 	return nil, total, false, fmt.Errorf("%s: more than %d pages: %w", path, maxPages, ErrBadResponse)
+}
+
+// parsePage decodes one page of a list and checks every object in it.
+func parsePage(path string, body []byte, kind string) (*page, error) {
+	var p page
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, badResponse(path, "list page", err)
+	}
+	if p.Data == nil {
+		return nil, badResponse(path, "list page without data", nil)
+	}
+	for _, raw := range p.Data {
+		if err := checkObject(raw, kind); err != nil {
+			return nil, badResponse(path, "list page", err)
+		}
+	}
+	return &p, nil
 }
 
 func idOf(raw json.RawMessage) int64 {
