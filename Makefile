@@ -8,7 +8,7 @@ BIN       := bin/omerofs
 PKGS      := ./...
 FUZZTIME  ?= 30s
 
-.PHONY: all build deps test lint vet fmt-check demo bench fuzz soak clean
+.PHONY: all build deps test lint vet fmt-check demo bench fuzz soak test-desktop clean
 
 all: build
 
@@ -44,6 +44,9 @@ fuzz: ## longer fuzz runs of every fuzz target ($(FUZZTIME) each)
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; done
+
+soak: deps ## the soak test for a full minute (it runs for 5s in make test)
+	OMEROFS_SOAK=60s $(GO) test -race -count=1 -run '^TestSoak$$' -timeout 10m -v ./fs/
 
 clean:
 	rm -rf bin

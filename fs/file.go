@@ -34,6 +34,7 @@ var (
 	_ gofs.NodeReader      = (*imageFile)(nil)
 	_ gofs.NodeGetxattrer  = (*imageFile)(nil)
 	_ gofs.NodeListxattrer = (*imageFile)(nil)
+	_ gofs.NodeReleaser    = (*imageFile)(nil)
 )
 
 func newImageFile(r *Root, img wrappers.ImageObject) *imageFile {
@@ -80,7 +81,14 @@ func (f *imageFile) Open(ctx context.Context, flags uint32) (gofs.FileHandle, ui
 	if flags&writeFlags != 0 {
 		return nil, 0, syscall.EROFS
 	}
+	f.root.openFiles.Add(1)
 	return nil, fuse.FOPEN_KEEP_CACHE, 0
+}
+
+// Release counts the file closed (see Root.OpenFiles).
+func (f *imageFile) Release(ctx context.Context, fh gofs.FileHandle) syscall.Errno {
+	f.root.openFiles.Add(-1)
+	return 0
 }
 
 // Read serves any offset and length from the rendered bytes.

@@ -7,6 +7,7 @@ package fs
 
 import (
 	"context"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -54,7 +55,12 @@ type Root struct {
 	opts      Options
 	log       logrus.FieldLogger
 	mountTime time.Time
+	openFiles atomic.Int64
 }
+
+// OpenFiles is the number of image files open now; while it is not zero the
+// command keeps the OMERO session alive.
+func (r *Root) OpenFiles() int64 { return r.openFiles.Load() }
 
 // NewRoot builds the root of the tree. images caches rendered PNGs.
 func NewRoot(client *wrappers.Client, images *cache.Cache, opts Options) *Root {

@@ -149,6 +149,7 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 
 	done := make(chan struct{})
 	go func() { server.Wait(); close(done) }()
+	go keepAlive(ctx, done, conn, root, log)
 	select {
 	case <-done:
 		log.Infof("%s was unmounted", p.dir)
@@ -167,6 +168,34 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 		log.Infof("unmounted %s", p.dir)
 	}
 	return nil
+}
+
+// keepAliveEvery is how often an idle session is pinged while files are
+// open: well within OMERO's default 10-minute idle timeout.
+const keepAliveEvery = 4 * time.Minute
+
+// keepAlive pings the session while image files are open, so that a viewer
+// holding a file does not find the session gone; re-login covers the rest.
+func keepAlive(ctx context.Context, done <-chan struct{}, conn *gateway.Conn, root *fs.Root, log logrus.FieldLogger) {
+	t := time.NewTicker(keepAliveEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-done:
+			return
+		case <-t.C:
+			if root.OpenFiles() == 0 {
+				continue
+			}
+			pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			if err := conn.KeepAlive(pctx); err != nil {
+				log.WithError(err).Debug("keepalive")
+			}
+			cancel()
+		}
+	}
 }
 
 // unmountGrace bounds the wait for the kernel to release the mount.

@@ -16,7 +16,7 @@ func checkMountpoint(dir string) error {
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, syscall.ENOTCONN):
-		return fmt.Errorf("mountpoint %s is a dead mount left by a crashed omerofs (transport endpoint is not connected): run 'fusermount3 -u %s' and try again", dir, dir)
+		return deadMount(dir)
 	case errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("mountpoint %s does not exist: create it with 'mkdir -p %s'", dir, dir)
 	case err != nil:
@@ -25,6 +25,17 @@ func checkMountpoint(dir string) error {
 		return fmt.Errorf("mountpoint %s is not a directory", dir)
 	}
 	if mounted, err := isMountpoint(dir); err == nil && mounted {
+		// The kernel may answer stat from its cache even when the process
+		// behind a FUSE mount is gone; listing the folder asks it for real.
+		if f, err := os.Open(dir); err == nil {
+			_, err = f.Readdirnames(1)
+			f.Close()
+			if errors.Is(err, syscall.ENOTCONN) {
+				return deadMount(dir)
+			}
+		} else if errors.Is(err, syscall.ENOTCONN) {
+			return deadMount(dir)
+		}
 		return fmt.Errorf("mountpoint %s is already a mount point: unmount it first ('fusermount3 -u %s')", dir, dir)
 	}
 	f, err := os.Open(dir)
@@ -39,6 +50,11 @@ func checkMountpoint(dir string) error {
 		return fmt.Errorf("mountpoint %s: %w", dir, err)
 	}
 	return nil
+}
+
+// deadMount explains a mount whose process has gone.
+func deadMount(dir string) error {
+	return fmt.Errorf("mountpoint %s is a dead mount left by a crashed omerofs (transport endpoint is not connected): run 'fusermount3 -u %s' and try again", dir, dir)
 }
 
 // isMountpoint reports whether dir is on another device than its parent.
