@@ -81,7 +81,9 @@ func (d *dir) listing(ctx context.Context) (*listing, syscall.Errno) {
 	list := d.list
 	d.mu.Unlock()
 	l, err := d.root.listings.Get(ctx, d.ino, func(ctx context.Context) (*listing, error) {
+		done := progress(d.root.log, "listing "+d.what)
 		objs, err := list(ctx)
+		done(err)
 		if err != nil {
 			return nil, err
 		}
@@ -92,6 +94,7 @@ func (d *dir) listing(ctx context.Context) (*listing, syscall.Errno) {
 		if errno != syscall.EINTR {
 			d.root.log.WithError(err).Errorf("list %s", d.what)
 		}
+		d.root.stats.countErrno(errno)
 		return nil, errno
 	}
 	return l, 0

@@ -98,7 +98,9 @@ func (f *imageFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, o
 	}
 	data, err := f.content(ctx)
 	if err != nil {
-		return nil, toErrno(err)
+		errno := toErrno(err)
+		f.root.stats.countErrno(errno)
+		return nil, errno
 	}
 	if off >= int64(len(data)) {
 		return fuse.ReadResultData(nil), 0
@@ -113,7 +115,13 @@ func (f *imageFile) content(ctx context.Context) ([]byte, error) {
 	img, w, h := f.state()
 	key := fmt.Sprintf("image/%d/%dx%d", img.ID(), w, h)
 	return f.root.images.Get(ctx, key, func(ctx context.Context) ([]byte, error) {
+		done := progress(f.root.log, "rendering "+describe(img))
+		start := time.Now()
 		data, err := f.root.renderPNG(ctx, img, w, h)
+		done(err)
+		if err == nil {
+			f.root.stats.observeRender(time.Since(start))
+		}
 		if err != nil && ctx.Err() == nil {
 			f.root.log.WithError(err).Errorf("render %s", describe(img))
 		}

@@ -46,6 +46,7 @@ func (d *imagesDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 		if errno != syscall.ENOENT && errno != syscall.EINTR {
 			d.root.log.WithError(err).Errorf("look up image %d", id)
 		}
+		d.root.stats.countErrno(errno)
 		return nil, errno
 	}
 	return d.root.newChild(ctx, &d.Inode, imagesDirIno, img, out)

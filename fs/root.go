@@ -56,7 +56,11 @@ type Root struct {
 	log       logrus.FieldLogger
 	mountTime time.Time
 	openFiles atomic.Int64
+	stats     Stats
 }
+
+// Stats returns the mount's counters (render latencies, errors by errno).
+func (r *Root) Stats() *Stats { return &r.stats }
 
 // OpenFiles is the number of image files open now; while it is not zero the
 // command keeps the OMERO session alive.

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -87,6 +88,40 @@ type Stats struct {
 	Requests int64
 	Relogins int64
 	Retries  int64
+	byKind   map[string]int64 // "endpoint status" → requests
+}
+
+// RequestCounts returns the requests made, by endpoint (ids replaced by
+// {id}) and HTTP status ("error" for no answer), e.g.
+// "webgateway/render_image/{id}/{id}/{id}/ 200" → 12.
+func (c *Conn) RequestCounts() map[string]int64 {
+	c.stats.mu.Lock()
+	defer c.stats.mu.Unlock()
+	out := make(map[string]int64, len(c.stats.byKind))
+	for k, v := range c.stats.byKind {
+		out[k] = v
+	}
+	return out
+}
+
+// endpointOf names a request path without its ids.
+func endpointOf(path string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if p != "" && strings.Trim(p, "0123456789") == "" {
+			parts[i] = "{id}"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+func (c *Conn) countRequest(path string, status string) {
+	c.stats.mu.Lock()
+	if c.stats.byKind == nil {
+		c.stats.byKind = map[string]int64{}
+	}
+	c.stats.byKind[endpointOf(path)+" "+status]++
+	c.stats.mu.Unlock()
 }
 
 // Snapshot returns the counters.
@@ -280,8 +315,10 @@ func (c *Conn) roundTrip(ctx context.Context, r request) (*response, string, err
 	c.bump(func(s *Stats) { s.Requests++ })
 	resp, err := c.client.Do(req)
 	if err != nil {
+		c.countRequest(r.path, "error")
 		return nil, red, c.transportError(ctx, red, err)
 	}
+	c.countRequest(r.path, strconv.Itoa(resp.StatusCode))
 	defer resp.Body.Close()
 	limit := r.maxBody
 	if limit <= 0 {

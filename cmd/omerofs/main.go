@@ -19,6 +19,9 @@ import (
 // the module version from the build info is shown.
 var version = ""
 
+// configURL is the config file's url, the default server address.
+var configURL string
+
 // usageError marks a mistake in the command line: exit status 2.
 type usageError struct{ error }
 
@@ -39,6 +42,7 @@ func main() {
 // logOptions are the flags every command shares.
 type logOptions struct {
 	level, format string
+	config        string
 }
 
 func newRootCmd() *cobra.Command {
@@ -57,11 +61,20 @@ or any image viewer.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := readConfig(configPath(lo.config), lo.config != "")
+			if err != nil {
+				return err
+			}
+			if err := applyConfig(cmd, cfg); err != nil {
+				return err
+			}
+			configURL = cfg["url"]
 			return setupLogging(lo)
 		},
 	}
 	root.PersistentFlags().StringVar(&lo.level, "log-level", "info", "log level: error, warn, info or debug (debug shows each request)")
 	root.PersistentFlags().StringVar(&lo.format, "log-format", "text", "log format: text or json")
+	root.PersistentFlags().StringVar(&lo.config, "config", "", "config file (default ~/.config/omerofs/config)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see 'omerofs %s --help')", err, cmd.Name())}
 	})

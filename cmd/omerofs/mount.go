@@ -32,6 +32,7 @@ type mountParams struct {
 	allowOther    bool
 	insecure      bool
 	fuseDebug     bool
+	metricsAddr   string
 }
 
 // addMountFlags declares the flags of design.md shared by mount and demo.
@@ -45,13 +46,14 @@ func addMountFlags(cmd *cobra.Command, p *mountParams) {
 	f.IntVar(&p.maxRenderSize, "max-render-size", 4096, "longest side of a rendered PNG; bigger images are scaled down to it")
 	f.BoolVar(&p.allowOther, "allow-other", false, "let other users see the mount (needs user_allow_other in /etc/fuse.conf)")
 	f.BoolVar(&p.fuseDebug, "fuse-debug", false, "log every FUSE operation (very verbose)")
+	f.StringVar(&p.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464")
 }
 
 func newMountCmd() *cobra.Command {
 	var p mountParams
 	var user, passwordFile, sessionKey string
 	cmd := &cobra.Command{
-		Use:   "mount [flags] URL MOUNTPOINT",
+		Use:   "mount [flags] [URL] MOUNTPOINT",
 		Short: "Mount the OMERO.web at URL on MOUNTPOINT (stays in the foreground)",
 		Long: `Mount the OMERO server behind the OMERO.web at URL on the empty directory MOUNTPOINT.
 omerofs stays in the foreground until unmounted ('fusermount3 -u MOUNTPOINT') or sent
@@ -64,8 +66,14 @@ OMERO_SESSION_KEY) to join an existing OMERO session; or nothing, for public acc
   omerofs mount --user alice --password-file ~/.omero-pass --cache-size 2GiB https://omero.example.org ~/omero
   OMERO_SESSION_KEY=$(omero sessions key) omerofs mount https://omero.example.org ~/omero
   omerofs mount https://idr.openmicroscopy.org ~/idr`,
-		Args: argsBetween(2, 2),
+		Args: argsBetween(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if configURL == "" {
+					return usageError{fmt.Errorf("mount: give URL and MOUNTPOINT (or url = … in the config file)")}
+				}
+				args = []string{configURL, args[0]}
+			}
 			creds, err := loadCredentials(user, passwordFile, sessionKey)
 			if err != nil {
 				return err
@@ -143,6 +151,13 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 		return fmt.Errorf("%w (is fuse3 installed? 'apt-get install fuse3')", err)
 	}
 	log.Infof("mounted %s at %s (%s); unmount with: fusermount3 -u %s", p.url, p.dir, p.creds, p.dir)
+	mctx, stopMetrics := context.WithCancel(ctx)
+	defer stopMetrics()
+	if p.metricsAddr != "" {
+		if err := serveMetrics(mctx, p.metricsAddr, metricsSource{conn: conn, images: images, root: root}, log); err != nil {
+			log.WithError(err).Error("metrics not served")
+		}
+	}
 	if ready != nil {
 		ready()
 	}
