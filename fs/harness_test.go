@@ -77,8 +77,11 @@ func mountTestServer(t testing.TB, mc mountConfig) *mounted {
 		opts.Logger = log
 	}
 	opts.UID, opts.GID = uint32(os.Getuid()), uint32(os.Getgid())
-	root := NewRoot(wrappers.NewClient(conn, nil), images, opts)
 	dir := filepath.Join(t.TempDir(), "mnt")
+	if opts.ThumbnailDir != "" {
+		opts.Mountpoint = dir
+	}
+	root := NewRoot(wrappers.NewClient(conn, nil), images, opts)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,11 @@ type Options struct {
 	RenderTimeout time.Duration // bound on one render, all requests included (default 2m)
 	UID, GID      uint32        // owner shown for every entry
 	Logger        logrus.FieldLogger
+	// ThumbnailDir, when set with Mountpoint, is the freedesktop thumbnail
+	// cache ($XDG_CACHE_HOME/thumbnails) that listed folders' images get
+	// OMERO's thumbnails written into (thumbnails.go).
+	ThumbnailDir string
+	Mountpoint   string // absolute path of the mount, for thumbnail URIs
 }
 
 func (o *Options) setDefaults() {
@@ -57,6 +62,7 @@ type Root struct {
 	mountTime time.Time
 	openFiles atomic.Int64
 	stats     Stats
+	thumbs    *thumbnailer
 }
 
 // Stats returns the mount's counters (render latencies, errors by errno).
@@ -77,6 +83,7 @@ func NewRoot(client *wrappers.Client, images *cache.Cache, opts Options) *Root {
 		mountTime: time.Now(),
 	}
 	r.listings = newListingCache(r)
+	r.thumbs = newThumbnailer(r)
 	return r
 }
 

@@ -46,6 +46,8 @@ demo, on MOUNTPOINT (created if missing; default ` + defaultDemoDir + `). Ctrl-C
 		},
 	}
 	addMountFlags(cmd, &p)
+	cmd.Flags().Lookup("thumbnails").DefValue = "true"
+	p.thumbnails = true
 	return cmd
 }
 

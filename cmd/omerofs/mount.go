@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -33,6 +34,7 @@ type mountParams struct {
 	insecure      bool
 	fuseDebug     bool
 	metricsAddr   string
+	thumbnails    bool
 }
 
 // addMountFlags declares the flags of design.md shared by mount and demo.
@@ -46,6 +48,7 @@ func addMountFlags(cmd *cobra.Command, p *mountParams) {
 	f.IntVar(&p.maxRenderSize, "max-render-size", 4096, "longest side of a rendered PNG; bigger images are scaled down to it")
 	f.BoolVar(&p.allowOther, "allow-other", false, "let other users see the mount (needs user_allow_other in /etc/fuse.conf)")
 	f.BoolVar(&p.fuseDebug, "fuse-debug", false, "log every FUSE operation (very verbose)")
+	f.BoolVar(&p.thumbnails, "thumbnails", false, "write OMERO's thumbnails of listed folders into the freedesktop thumbnail cache, so file managers need no full renders")
 	f.StringVar(&p.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464")
 }
 
@@ -134,6 +137,10 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 	defer conn.Close()
 
 	images := cache.New(cache.Options{MaxBytes: int64(p.cacheSize), Logger: log})
+	var thumbDir, absDir string
+	if p.thumbnails {
+		thumbDir, absDir = thumbnailCacheDir(), absPath(p.dir)
+	}
 	root := fs.NewRoot(wrappers.NewClient(conn, nil), images, fs.Options{
 		MetadataTTL:   p.metadataTTL,
 		MaxRenderSize: p.maxRenderSize,
@@ -141,6 +148,8 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 		UID:           uint32(os.Getuid()),
 		GID:           uint32(os.Getgid()),
 		Logger:        log,
+		ThumbnailDir:  thumbDir,
+		Mountpoint:    absDir,
 	})
 	server, err := fs.Mount(p.dir, root, fs.MountOptions{
 		AllowOther: p.allowOther,
@@ -211,6 +220,25 @@ func keepAlive(ctx context.Context, done <-chan struct{}, conn *gateway.Conn, ro
 			cancel()
 		}
 	}
+}
+
+// thumbnailCacheDir is the freedesktop thumbnail cache of this user.
+func thumbnailCacheDir() string {
+	if x := os.Getenv("XDG_CACHE_HOME"); x != "" {
+		return filepath.Join(x, "thumbnails")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".cache", "thumbnails")
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
 
 // unmountGrace bounds the wait for the kernel to release the mount.

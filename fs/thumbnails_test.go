@@ -1,0 +1,78 @@
+package fs
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+func TestThumbnailURI(t *testing.T) {
+	cases := map[string]string{
+		"/tmp/m/a b.png":           "file:///tmp/m/a%20b.png",
+		"/tmp/m/ü.png":             "file:///tmp/m/%C3%BC.png",
+		"/tmp/m/x [12].png":        "file:///tmp/m/x%20%5B12%5D.png",
+		"/tmp/m/a&b=c@d~e!f'g.png": "file:///tmp/m/a&b=c@d~e!f'g.png",
+		"/tmp/m/50%;#?.png":        "file:///tmp/m/50%25%3B%23%3F.png",
+	}
+	for in, want := range cases {
+		if got := thumbnailURI(in); got != want {
+			t.Errorf("%q → %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestThumbnailsFillTheCache lists a folder with thumbnails on and checks
+// that the standard's cache gets a thumbnail per image, named by the MD5 of
+// the file's URI, carrying Thumb::URI and a Thumb::MTime equal to the
+// file's mtime, made from OMERO's thumbnails, without any full render.
+func TestThumbnailsFillTheCache(t *testing.T) {
+	cacheDir := t.TempDir()
+	m := mountTestServer(t, mountConfig{fsOpts: Options{ThumbnailDir: cacheDir}})
+	dir := m.path("projects", "Cell Biology", "Odd names")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, e := range ents {
+		abs := filepath.Join(dir, e.Name())
+		thumb := ThumbnailPath(cacheDir, abs)
+		var data []byte
+		for {
+			if data, err = os.ReadFile(thumb); err == nil || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatalf("no thumbnail for %q at %s", e.Name(), thumb)
+		}
+		img, err := png.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("thumbnail of %q: %v", e.Name(), err)
+		}
+		if b := img.Bounds(); max(b.Dx(), b.Dy()) > 128 {
+			t.Errorf("thumbnail %v larger than 128", b)
+		}
+		st, _ := os.Stat(abs)
+		if !bytes.Contains(data, []byte("Thumb::URI\x00"+thumbnailURI(abs))) || !bytes.Contains(data, []byte("Thumb::MTime\x00"+strconv.FormatInt(st.ModTime().Unix(), 10))) {
+			t.Errorf("thumbnail of %q lacks the URI or the file's mtime", e.Name())
+		}
+	}
+	if n := m.server.Requests("render_image") + m.server.Requests("render_image_region"); n != 0 {
+		t.Errorf("thumbnails cost %d full renders", n)
+	}
+	if n := m.server.Requests("render_thumbnail"); n != int64(len(ents)) {
+		t.Errorf("%d thumbnail requests for %d images", n, len(ents))
+	}
+	// Listing again makes nothing new: the thumbnails are up to date.
+	os.ReadDir(dir)
+	time.Sleep(200 * time.Millisecond)
+	if n := m.server.Requests("render_thumbnail"); n != int64(len(ents)) {
+		t.Errorf("a second listing asked for thumbnails again (%d)", n)
+	}
+}
