@@ -43,6 +43,7 @@ type mountConfig struct {
 	fsOpts     Options
 	cacheBytes int64
 	user       string
+	timeout    time.Duration // gateway.Config.Timeout; 0 = 20s
 }
 
 // mountTestServer starts a test server and mounts it in a temporary folder.
@@ -58,11 +59,14 @@ func mountTestServer(t testing.TB, mc mountConfig) *mounted {
 	if user == "" {
 		user = "demo"
 	}
+	if mc.timeout == 0 {
+		mc.timeout = 20 * time.Second
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := gateway.Connect(ctx, gateway.Config{
 		BaseURL: hs.URL, Username: user, Password: user,
-		Timeout: 20 * time.Second, MaxRequests: 8, Logger: log,
+		Timeout: mc.timeout, MaxRequests: 8, Logger: log,
 	})
 	if err != nil {
 		t.Fatalf("connect: %v", err)
