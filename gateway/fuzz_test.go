@@ -21,44 +21,34 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"data":"not a list","meta":{"totalCount":"many"}}`))
 	f.Add([]byte(`{"data":[{"@id":"1"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		kinds := map[string]func(json.RawMessage) error{
-			"Project": func(r json.RawMessage) error { var v Project; return json.Unmarshal(r, &v) },
-			"Dataset": func(r json.RawMessage) error { var v Dataset; return json.Unmarshal(r, &v) },
-			"Screen":  func(r json.RawMessage) error { var v Screen; return json.Unmarshal(r, &v) },
-			"Plate":   func(r json.RawMessage) error { var v Plate; return json.Unmarshal(r, &v) },
-			"Image": func(r json.RawMessage) error {
-				var v Image
-				if err := json.Unmarshal(r, &v); err != nil {
-					return err
-				}
-				return v.check()
-			},
-			"Well": func(r json.RawMessage) error {
-				var v Well
-				if err := json.Unmarshal(r, &v); err != nil {
-					return err
-				}
-				return v.check()
-			},
+		checkPage := func(err error) {
+			if err != nil && !errors.Is(err, ErrBadResponse) {
+				t.Fatalf("refusal %v is not ErrBadResponse", err)
+			}
 		}
-		for kind, decode := range kinds {
-			p, err := parsePage("fuzz", body, kind)
-			if err != nil {
-				if !errors.Is(err, ErrBadResponse) {
-					t.Fatalf("refusal %v is not ErrBadResponse", err)
-				}
-			} else {
-				for _, raw := range p.Data {
-					decode(raw)
-				}
+		_, err := parsePage[Project]("fuzz", body, "Project", nil)
+		checkPage(err)
+		_, err = parsePage[Dataset]("fuzz", body, "Dataset", nil)
+		checkPage(err)
+		_, err = parsePage[Screen]("fuzz", body, "Screen", nil)
+		checkPage(err)
+		_, err = parsePage[Plate]("fuzz", body, "Plate", nil)
+		checkPage(err)
+		_, err = parsePage("fuzz", body, "Image", (*Image).check)
+		checkPage(err)
+		_, err = parsePage("fuzz", body, "Well", (*Well).check)
+		checkPage(err)
+		var one struct {
+			Data json.RawMessage `json:"data"`
+		}
+		if json.Unmarshal(body, &one) == nil && len(one.Data) > 0 {
+			var im Image
+			if decodeObject(one.Data, "Image", &im) == nil {
+				im.check()
 			}
-			var one struct {
-				Data json.RawMessage `json:"data"`
-			}
-			if json.Unmarshal(body, &one) == nil && len(one.Data) > 0 {
-				if checkObject(one.Data, kind) == nil {
-					decode(one.Data)
-				}
+			var w Well
+			if decodeObject(one.Data, "Well", &w) == nil {
+				w.check()
 			}
 		}
 		var d ImgData

@@ -22,27 +22,47 @@ const (
 	maxPages     = 100000 // a runaway server cannot keep us paging forever
 )
 
-type page struct {
-	Data []json.RawMessage `json:"data"`
-	Meta *struct {
-		Offset     int  `json:"offset"`
-		Limit      int  `json:"limit"`
-		MaxLimit   *int `json:"maxLimit"`
-		TotalCount *int `json:"totalCount"`
-	} `json:"meta"`
+type pageMeta struct {
+	Offset     int  `json:"offset"`
+	Limit      int  `json:"limit"`
+	MaxLimit   *int `json:"maxLimit"`
+	TotalCount *int `json:"totalCount"`
 }
 
-// listAll reads every object of a list, checked as kind, in server order.
-// While the count stays the same, the objects of every attempt are pooled:
-// a server that orders ties differently from one request to the next hides
-// different objects from each pass, so the pool fills up even when no
-// single pass is complete.
-func (c *Conn) listAll(ctx context.Context, path string, q url.Values, kind string) ([]json.RawMessage, error) {
-	var pool []json.RawMessage
+// typedPage is one page decoded straight into its objects: one pass of the
+// JSON decoder over the body, which is most of a listing's CPU time.
+type typedPage[T any] struct {
+	Data []T       `json:"data"`
+	Meta *pageMeta `json:"meta"`
+}
+
+// object is what every decoded type offers through its embedded Object.
+type object[T any] interface {
+	*T
+	head() *Object
+}
+
+func (o *Object) head() *Object { return o }
+
+// lister reads a list of one kind.
+type lister[T any, PT object[T]] struct {
+	c     *Conn
+	path  string
+	kind  string
+	check func(*T) error
+}
+
+// all reads every object of the list, in server order. While the count
+// stays the same, the objects of every attempt are pooled: a server that
+// orders ties differently from one request to the next hides different
+// objects from each pass, so the pool fills up even when no single pass is
+// complete.
+func (l lister[T, PT]) all(ctx context.Context, q url.Values) ([]T, error) {
+	var pool []T
 	inPool := map[int64]bool{}
 	poolTotal := -1
 	for attempt := 0; attempt < listAttempts; attempt++ {
-		objs, total, consistent, err := c.listOnce(ctx, path, q, kind)
+		objs, total, consistent, err := l.once(ctx, q)
 		if err != nil {
 			return nil, err
 		}
@@ -52,27 +72,27 @@ func (c *Conn) listAll(ctx context.Context, path string, q url.Values, kind stri
 		if total != poolTotal || total < 0 {
 			pool, inPool, poolTotal = nil, map[int64]bool{}, total
 		}
-		for _, raw := range objs {
-			if id := idOf(raw); !inPool[id] {
+		for _, o := range objs {
+			if id := PT(&o).head().ID; !inPool[id] {
 				inPool[id] = true
-				pool = append(pool, raw)
+				pool = append(pool, o)
 			}
 		}
 		if total >= 0 && len(pool) == total {
 			return pool, nil
 		}
-		c.log.WithField("path", path).Debug("listing changed while paging: reading it again")
+		l.c.log.WithField("path", l.path).Debug("listing changed while paging: reading it again")
 	}
-	c.log.WithField("path", path).Warnf("listing kept changing while paging; showing %d objects", len(pool))
+	l.c.log.WithField("path", l.path).Warnf("listing kept changing while paging; showing %d objects", len(pool))
 	return pool, nil
 }
 
-// listOnce reads the pages once; consistent is false when the listing
-// changed under us; total is the last count the server gave (-1: none).
-func (c *Conn) listOnce(ctx context.Context, path string, base url.Values, kind string) ([]json.RawMessage, int, bool, error) {
+// once reads the pages once; consistent is false when the listing changed
+// under us; total is the last count the server gave (-1: none).
+func (l lister[T, PT]) once(ctx context.Context, base url.Values) ([]T, int, bool, error) {
 	limit := pageSize
 	seen := map[int64]bool{}
-	var out []json.RawMessage
+	var out []T
 	total := -1
 	offset := 0
 	for n := 0; n < maxPages; n++ {
@@ -82,19 +102,18 @@ func (c *Conn) listOnce(ctx context.Context, path string, base url.Values, kind 
 		}
 		q.Set("offset", strconv.Itoa(offset))
 		q.Set("limit", strconv.Itoa(limit))
-		body, err := c.getJSON(ctx, path, q)
+		body, err := l.c.getJSON(ctx, l.path, q)
 		if err != nil {
 			return nil, total, false, err
 		}
-		p, err := parsePage(path, body, kind)
+		p, err := parsePage[T, PT](l.path, body, l.kind, l.check)
 		if err != nil {
 			return nil, total, false, err
 		}
-		for _, raw := range p.Data {
-			id := idOf(raw)
-			if !seen[id] {
+		for _, o := range p.Data {
+			if id := PT(&o).head().ID; !seen[id] {
 				seen[id] = true
-				out = append(out, raw)
+				out = append(out, o)
 			}
 		}
 		if p.Meta != nil && p.Meta.TotalCount != nil {
@@ -118,32 +137,34 @@ func (c *Conn) listOnce(ctx context.Context, path string, base url.Values, kind 
 			return out, total, true, nil // no meta: a short page is the last
 		}
 	}
-	return nil, total, false, fmt.Errorf("%s: more than %d pages: %w", path, maxPages, ErrBadResponse)
+	return nil, total, false, fmt.Errorf("%s: more than %d pages: %w", l.path, maxPages, ErrBadResponse)
 }
 
-// parsePage decodes one page of a list and checks every object in it.
-func parsePage(path string, body []byte, kind string) (*page, error) {
-	var p page
+// parsePage decodes one page of a list and checks every object in it: an
+// @id (OMERO ids are positive) and the @type of the list's kind.
+func parsePage[T any, PT object[T]](path string, body []byte, kind string, check func(*T) error) (*typedPage[T], error) {
+	var p typedPage[T]
 	if err := json.Unmarshal(body, &p); err != nil {
 		return nil, badResponse(path, "list page", err)
 	}
 	if p.Data == nil {
 		return nil, badResponse(path, "list page without data", nil)
 	}
-	for _, raw := range p.Data {
-		if err := checkObject(raw, kind); err != nil {
-			return nil, badResponse(path, "list page", err)
+	for i := range p.Data {
+		h := PT(&p.Data[i]).head()
+		if h.ID <= 0 {
+			return nil, badResponse(path, "list page", fmt.Errorf("a %s without a valid @id", kind))
+		}
+		if kindOf(h.Type) != kind {
+			return nil, badResponse(path, "list page", fmt.Errorf("want a %s, got @type %q", kind, h.Type))
+		}
+		if check != nil {
+			if err := check(&p.Data[i]); err != nil {
+				return nil, badResponse(path, "list page", err)
+			}
 		}
 	}
 	return &p, nil
-}
-
-func idOf(raw json.RawMessage) int64 {
-	var h struct {
-		ID int64 `json:"@id"`
-	}
-	json.Unmarshal(raw, &h) // checked by checkObject already
-	return h.ID
 }
 
 // listQuery holds the parameters every list shares.
@@ -158,28 +179,8 @@ func (c *Conn) listQuery(extra url.Values) url.Values {
 	return q
 }
 
-// decodeAll decodes checked raw objects into T, validating each.
-func decodeAll[T any](path string, raws []json.RawMessage, check func(*T) error) ([]T, error) {
-	out := make([]T, len(raws))
-	for i, raw := range raws {
-		if err := json.Unmarshal(raw, &out[i]); err != nil {
-			return nil, badResponse(path, "object", err)
-		}
-		if check != nil {
-			if err := check(&out[i]); err != nil {
-				return nil, badResponse(path, "object", err)
-			}
-		}
-	}
-	return out, nil
-}
-
-func listTyped[T any](ctx context.Context, c *Conn, path string, q url.Values, kind string, check func(*T) error) ([]T, error) {
-	raws, err := c.listAll(ctx, path, c.listQuery(q), kind)
-	if err != nil {
-		return nil, err
-	}
-	return decodeAll(path, raws, check)
+func listTyped[T any, PT object[T]](ctx context.Context, c *Conn, path string, q url.Values, kind string, check func(*T) error) ([]T, error) {
+	return lister[T, PT]{c: c, path: path, kind: kind, check: check}.all(ctx, c.listQuery(q))
 }
 
 func id(n int64) string { return strconv.FormatInt(n, 10) }

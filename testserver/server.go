@@ -24,6 +24,10 @@ type Options struct {
 	Public      bool               // requests without a session are served as the read-only user "public"
 	SessionIdle time.Duration      // server-side OMERO session expiry after idle time; 0 = 10 minutes
 	Logger      logrus.FieldLogger // optional
+	// Stats serves the request counters as JSON at /testserver/stats, a
+	// path no OMERO.web has, for benchmarks that run the server in another
+	// process. Off unless asked for.
+	Stats bool
 }
 
 // Server is the OMERO.web stand-in.
@@ -124,6 +128,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) route(r *http.Request) (string, http.HandlerFunc) {
 	p := r.URL.Path
 	switch {
+	case s.opts.Stats && p == "/testserver/stats":
+		return "stats", s.handleStats
 	case p == "/api/" || p == "/api":
 		return "api_versions", s.handleVersions
 	case strings.HasPrefix(p, "/api/v0/"):
@@ -141,6 +147,20 @@ func (s *Server) route(r *http.Request) (string, http.HandlerFunc) {
 		}
 	}
 	return "not_found", djangoNotFound
+}
+
+// handleStats answers the counters (Options.Stats).
+func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
+	s.countMu.Lock()
+	counts := make(map[string]int64, len(s.counts))
+	for k, v := range s.counts {
+		counts[k] = v
+	}
+	s.countMu.Unlock()
+	if r.URL.Query().Get("reset") == "1" {
+		s.ResetCounters()
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"requests": counts, "maxConcurrent": s.MaxConcurrent()})
 }
 
 // djangoNotFound is Django's answer for a URL that matches no route.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -81,7 +82,7 @@ Press Ctrl-C here to unmount.
 }
 
 func newServeDemoCmd() *cobra.Command {
-	var listen string
+	var listen, synthetic string
 	var public bool
 	cmd := &cobra.Command{
 		Use:   "serve-demo [--listen ADDR]",
@@ -95,10 +96,21 @@ as a read-only public user (on by default here, so that curl shows data at once;
   OMERO_PASSWORD=alice omerofs mount --user alice http://127.0.0.1:4080 /tmp/alice`,
 		Args: argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			opts := testserver.Options{Public: public, Logger: logrus.StandardLogger()}
+			if synthetic != "" {
+				var n, w, h, c int
+				var pt string
+				if _, err := fmt.Sscanf(strings.ReplaceAll(synthetic, ",", " "), "%d %d %d %d %s", &n, &w, &h, &c, &pt); err != nil || n <= 0 || w <= 0 || h <= 0 || c <= 0 {
+					return usageError{fmt.Errorf("--synthetic %q: want N,WIDTH,HEIGHT,CHANNELS,TYPE e.g. 10000,1024,1024,3,uint16", synthetic)}
+				}
+				opts.Data, opts.Stats = testserver.SyntheticDataset(n, w, h, c, pt), true
+			}
 			logrus.Infof("demo server on http://%s (logins demo/demo, alice/alice, bob/bob; public: %v)", listen, public)
-			return testserver.ListenAndServe(cmd.Context(), listen, testserver.Options{Public: public, Logger: logrus.StandardLogger()})
+			return testserver.ListenAndServe(cmd.Context(), listen, opts)
 		},
 	}
+	cmd.Flags().StringVar(&synthetic, "synthetic", "", "serve a benchmark data set instead: N,WIDTH,HEIGHT,CHANNELS,TYPE (one project, one dataset)")
+	cmd.Flags().MarkHidden("synthetic")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4080", "address to listen on")
 	cmd.Flags().BoolVar(&public, "public", true, "serve requests without a session as a read-only public user (--public=false to require a login)")
 	return cmd

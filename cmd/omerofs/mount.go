@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -137,6 +138,12 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 	defer conn.Close()
 
 	images := cache.New(cache.Options{MaxBytes: int64(p.cacheSize), Logger: log})
+	// The cache is most of what we hold; ask the GC to keep the heap near
+	// it rather than letting garbage from renders double it (GOGC=100).
+	// A GOMEMLIMIT set by the user wins.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(p.cacheSize) + memoryHeadroom)
+	}
 	var thumbDir, absDir string
 	if p.thumbnails {
 		thumbDir, absDir = thumbnailCacheDir(), absPath(p.dir)
@@ -240,6 +247,10 @@ func absPath(p string) string {
 	}
 	return p
 }
+
+// memoryHeadroom is what the process may hold beyond the cache: renders in
+// flight, listings, buffers.
+const memoryHeadroom = 48 << 20
 
 // unmountGrace bounds the wait for the kernel to release the mount.
 const unmountGrace = 5 * time.Second
