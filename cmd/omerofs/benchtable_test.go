@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -325,7 +326,7 @@ func datasetIDOf(t *testing.T, hc *http.Client, base string) int64 {
 // imageIDOf reads an image file's id from its xattr.
 func imageIDOf(t *testing.T, path string) int64 {
 	buf := make([]byte, 64)
-	n, err := syscallGetxattr(path, "user.omero.id", buf)
+	n, err := syscall.Getxattr(path, "user.omero.id", buf)
 	if err != nil {
 		t.Fatal(err)
 	}
