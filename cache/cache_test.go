@@ -86,7 +86,9 @@ func TestOneFillForConcurrentGets(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(50 * time.Millisecond) // let them all queue on the one fill
+	// Late arrivals either join the fill or, once it is stored, hit the
+	// cache: there is no moment at which a second fill could start.
+	time.Sleep(20 * time.Millisecond)
 	close(release)
 	wg.Wait()
 	if n := fills.Load(); n != 1 {
@@ -142,7 +144,9 @@ func TestCallerCancelDoesNotCancelOthers(t *testing.T) {
 	fctx := <-fillCtx
 	res2 := make(chan []byte, 1)
 	go func() { v, _ := c.Get(context.Background(), "k", fill); res2 <- v }()
-	time.Sleep(20 * time.Millisecond)
+	for c.fills.waiting("k") < 2 { // both callers on the one fill
+		time.Sleep(time.Millisecond)
+	}
 	cancel1()
 	if err := <-res1; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled caller got %v", err)

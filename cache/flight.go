@@ -26,6 +26,16 @@ type call[V any] struct {
 	err     error
 }
 
+// waiting returns how many callers wait on key's fill (for tests).
+func (f *flights[K, V]) waiting(key K) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c := f.calls[key]; c != nil {
+		return c.waiters
+	}
+	return 0
+}
+
 // do returns fn's result for key, sharing a running fill. finish runs once
 // with the result before any caller is released (so a cache can store it).
 func (f *flights[K, V]) do(ctx context.Context, key K, fn func(context.Context) (V, error), finish func(V, error)) (V, error) {
