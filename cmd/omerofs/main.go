@@ -26,6 +26,9 @@ var configURL string
 type usageError struct{ error }
 
 func main() {
+	if url, dir, opts, ok := fstabArgs(os.Args[1:]); ok {
+		os.Exit(runFstab(url, dir, opts))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
