@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Paging. A list is read page by page with the largest page the server
@@ -88,27 +90,55 @@ func (l lister[T, PT]) all(ctx context.Context, q url.Values) ([]T, error) {
 }
 
 // once reads the pages once; consistent is false when the listing changed
-// under us; total is the last count the server gave (-1: none).
+// under us; total is the last count the server gave (-1: none). The first
+// page says how many there are; the others are then fetched a few at a
+// time, in parallel, and put back in order.
 func (l lister[T, PT]) once(ctx context.Context, base url.Values) ([]T, int, bool, error) {
+	first, err := l.page(ctx, base, 0, pageSize)
+	if err != nil {
+		return nil, -1, false, err
+	}
+	if first.Meta == nil || first.Meta.TotalCount == nil {
+		return l.sequential(ctx, base, first)
+	}
+	total := *first.Meta.TotalCount
 	limit := pageSize
+	if first.Meta.Limit > 0 && first.Meta.Limit < limit {
+		limit = first.Meta.Limit // the server caps pages lower
+	} else if first.Meta.MaxLimit != nil && *first.Meta.MaxLimit > 0 && *first.Meta.MaxLimit < limit {
+		limit = *first.Meta.MaxLimit
+	}
+	var offsets []int
+	if len(first.Data) > 0 {
+		for off := len(first.Data); off < total; off += limit {
+			offsets = append(offsets, off)
+		}
+	}
+	if len(offsets) > maxPages {
+		return nil, total, false, fmt.Errorf("%s: %d pages: %w", l.path, len(offsets), ErrBadResponse)
+	}
+	pages := make([]*typedPage[T], len(offsets))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(min(parallelPages, l.c.cfg.MaxRequests))
+	for i, off := range offsets {
+		g.Go(func() error {
+			p, err := l.page(gctx, base, off, limit)
+			pages[i] = p
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, total, false, err
+	}
 	seen := map[int64]bool{}
 	var out []T
-	total := -1
-	offset := 0
-	for n := 0; n < maxPages; n++ {
-		q := url.Values{}
-		for k, v := range base {
-			q[k] = v
-		}
-		q.Set("offset", strconv.Itoa(offset))
-		q.Set("limit", strconv.Itoa(limit))
-		body, err := l.c.getJSON(ctx, l.path, q)
-		if err != nil {
-			return nil, total, false, err
-		}
-		p, err := parsePage[T, PT](l.path, body, l.kind, l.check)
-		if err != nil {
-			return nil, total, false, err
+	consistent := true
+	for _, p := range append([]*typedPage[T]{first}, pages...) {
+		if p.Meta == nil || p.Meta.TotalCount == nil || *p.Meta.TotalCount != total {
+			consistent = false
+			if p.Meta != nil && p.Meta.TotalCount != nil {
+				total = *p.Meta.TotalCount
+			}
 		}
 		for _, o := range p.Data {
 			if id := PT(&o).head().ID; !seen[id] {
@@ -116,28 +146,54 @@ func (l lister[T, PT]) once(ctx context.Context, base url.Values) ([]T, int, boo
 				out = append(out, o)
 			}
 		}
-		if p.Meta != nil && p.Meta.TotalCount != nil {
-			if total >= 0 && *p.Meta.TotalCount != total {
-				return out, *p.Meta.TotalCount, false, nil
-			}
-			total = *p.Meta.TotalCount
-			if p.Meta.Limit > 0 && p.Meta.Limit < limit {
-				limit = p.Meta.Limit // the server caps pages lower
-			} else if p.Meta.MaxLimit != nil && *p.Meta.MaxLimit > 0 && *p.Meta.MaxLimit < limit {
-				limit = *p.Meta.MaxLimit
+	}
+	return out, total, consistent && len(out) == total, nil
+}
+
+// parallelPages bounds the pages of one listing fetched at once.
+const parallelPages = 4
+
+// page fetches and checks one page.
+func (l lister[T, PT]) page(ctx context.Context, base url.Values, offset, limit int) (*typedPage[T], error) {
+	q := url.Values{}
+	for k, v := range base {
+		q[k] = v
+	}
+	q.Set("offset", strconv.Itoa(offset))
+	q.Set("limit", strconv.Itoa(limit))
+	body, err := l.c.getJSON(ctx, l.path, q)
+	if err != nil {
+		return nil, err
+	}
+	return parsePage[T, PT](l.path, body, l.kind, l.check)
+}
+
+// sequential pages on without a count (a server that sends no meta): a
+// short or empty page is the last.
+func (l lister[T, PT]) sequential(ctx context.Context, base url.Values, first *typedPage[T]) ([]T, int, bool, error) {
+	seen := map[int64]bool{}
+	var out []T
+	p := first
+	offset := 0
+	for n := 0; ; n++ {
+		for _, o := range p.Data {
+			if id := PT(&o).head().ID; !seen[id] {
+				seen[id] = true
+				out = append(out, o)
 			}
 		}
 		offset += len(p.Data)
-		switch {
-		case len(p.Data) == 0:
-			return out, total, total < 0 || len(out) == total, nil
-		case total >= 0 && offset >= total:
-			return out, total, len(out) == total, nil
-		case total < 0 && len(p.Data) < limit:
-			return out, total, true, nil // no meta: a short page is the last
+		if len(p.Data) < pageSize {
+			return out, -1, true, nil
+		}
+		if n >= maxPages {
+			return nil, -1, false, fmt.Errorf("%s: more than %d pages: %w", l.path, maxPages, ErrBadResponse)
+		}
+		var err error
+		if p, err = l.page(ctx, base, offset, pageSize); err != nil {
+			return nil, -1, false, err
 		}
 	}
-	return nil, total, false, fmt.Errorf("%s: more than %d pages: %w", l.path, maxPages, ErrBadResponse)
 }
 
 // parsePage decodes one page of a list and checks every object in it: an
