@@ -47,7 +47,9 @@ func (d *dir) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 	if errno != 0 {
 		return nil, errno
 	}
-	d.root.thumbs.folder(d.Path(nil), l)
+	if d.root.thumbs != nil {
+		d.root.thumbs.folder(d.Path(nil), l)
+	}
 	entries := make([]fuse.DirEntry, len(l.names))
 	for i, name := range l.names {
 		obj := l.byName[name]
