@@ -247,18 +247,33 @@ func plane(im *Image, set *render.Settings, zText, tText string) bool {
 	return set.Z >= 0 && set.Z < im.SizeZ && set.T >= 0 && set.T < im.SizeT
 }
 
-func (s *Server) handleRenderImage(w http.ResponseWriter, r *http.Request, args []string) {
-	im, ok := s.visibleImage(w, r, args[0])
+// preparePlane is what render_image and render_image_region share: the
+// visible image, its settings with the request's applied, the JPEG quality,
+// and the plane of the URL. ok is false when it has answered already.
+func (s *Server) preparePlane(w http.ResponseWriter, r *http.Request, args []string) (im *Image, set render.Settings, quality int, ok bool) {
+	im, ok = s.visibleImage(w, r, args[0])
 	if !ok {
 		notFoundText(w, "Image:"+args[0]+" not found")
-		return
+		return nil, set, 0, false
 	}
 	set, quality, err := prepared(im, r)
 	if err != nil {
 		badRequest(w, err.Error())
+		return nil, set, 0, false
+	}
+	if !plane(im, &set, args[1], args[2]) {
+		djangoNotFound(w, r) // the gateway gives None for a plane that is not there
+		return nil, set, 0, false
+	}
+	return im, set, quality, true
+}
+
+func (s *Server) handleRenderImage(w http.ResponseWriter, r *http.Request, args []string) {
+	im, set, quality, ok := s.preparePlane(w, r, args)
+	if !ok {
 		return
 	}
-	if !plane(im, &set, args[1], args[2]) || im.SizeX > maxPlane || im.SizeY > maxPlane {
+	if im.SizeX > maxPlane || im.SizeY > maxPlane {
 		// renderJpeg gives None for a plane it cannot render: 404.
 		djangoNotFound(w, r)
 		return
@@ -282,20 +297,11 @@ func (s *Server) RenderExpected(imageID int64) (*render.Image, error) {
 }
 
 func (s *Server) handleRenderRegion(w http.ResponseWriter, r *http.Request, args []string) {
-	im, ok := s.visibleImage(w, r, args[0])
+	im, set, quality, ok := s.preparePlane(w, r, args)
 	if !ok {
-		notFoundText(w, "Image:"+args[0]+" not found")
 		return
 	}
-	set, quality, err := prepared(im, r)
-	if err != nil {
-		badRequest(w, err.Error())
-		return
-	}
-	if !plane(im, &set, args[1], args[2]) {
-		djangoNotFound(w, r)
-		return
-	}
+	var err error
 	lw, lh, scale := im.SizeX, im.SizeY, 1.0
 	var x, y, tw, th int
 	q := r.URL.Query()
