@@ -250,7 +250,11 @@ func (c *Conn) EventContext() *EventContext {
 func (c *Conn) Root() string { return c.root.String() }
 
 // GroupFilter is the group the lists are limited to (0: all).
-func (c *Conn) GroupFilter() int64 { return c.cfg.Group }
+func (c *Conn) GroupFilter() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfg.Group
+}
 
 // request is one HTTP call.
 type request struct {

@@ -397,3 +397,20 @@ func TestNoGoroutineLeak(t *testing.T) {
 		t.Fatalf("goroutines: %d before, %d after", base, after)
 	}
 }
+
+func TestGroupByName(t *testing.T) {
+	_, hs := startServer(t, testserver.Options{})
+	c := connect(t, Config{BaseURL: hs.URL, Username: "demo", Password: "demo"})
+	id, err := c.GroupByName(context.Background(), "Imaging Facility")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetGroupFilter(id)
+	ps, err := c.Projects(context.Background())
+	if err != nil || len(ps) != 1 || *ps[0].Name != "Facility QC" {
+		t.Fatalf("projects of the facility group: %d, %v", len(ps), err)
+	}
+	if _, err := c.GroupByName(context.Background(), "Nope"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "Demo Lab") {
+		t.Fatalf("unknown group: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -226,8 +227,8 @@ func parsePage[T any, PT object[T]](path string, body []byte, kind string, check
 // listQuery holds the parameters every list shares.
 func (c *Conn) listQuery(extra url.Values) url.Values {
 	q := url.Values{}
-	if c.cfg.Group > 0 {
-		q.Set("group", strconv.FormatInt(c.cfg.Group, 10))
+	if g := c.GroupFilter(); g > 0 {
+		q.Set("group", strconv.FormatInt(g, 10))
 	}
 	for k, v := range extra {
 		q[k] = v
@@ -353,4 +354,38 @@ func (c *Conn) Well(ctx context.Context, wellID int64) (*Well, error) {
 		return nil, badResponse("well", "well", err)
 	}
 	return &w, nil
+}
+
+// ExperimenterGroup is a group as the API lists it.
+type ExperimenterGroup struct{ Object }
+
+// Groups lists the groups the server shows (all of them, for group lookup
+// by name).
+func (c *Conn) Groups(ctx context.Context) ([]ExperimenterGroup, error) {
+	return lister[ExperimenterGroup, *ExperimenterGroup]{c: c, path: apiBase + "m/experimentergroups/", kind: "ExperimenterGroup"}.all(ctx, nil)
+}
+
+// GroupByName returns the id of the group with this name.
+func (c *Conn) GroupByName(ctx context.Context, name string) (int64, error) {
+	gs, err := c.Groups(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("list groups: %w", err)
+	}
+	var names []string
+	for _, g := range gs {
+		if g.Name != nil && *g.Name == name {
+			return g.ID, nil
+		}
+		if g.Name != nil {
+			names = append(names, *g.Name)
+		}
+	}
+	return 0, fmt.Errorf("no group named %q (groups: %s): %w", name, strings.Join(names, ", "), ErrNotFound)
+}
+
+// SetGroupFilter limits the lists that follow to one group (0: all).
+func (c *Conn) SetGroupFilter(id int64) {
+	c.mu.Lock()
+	c.cfg.Group = id
+	c.mu.Unlock()
 }

@@ -92,7 +92,7 @@ OMERO_SESSION_KEY) to join an existing OMERO session; or nothing, for public acc
 	f.StringVar(&passwordFile, "password-file", "", "read the password from this file (default $OMERO_PASSWORD, else a prompt)")
 	f.StringVar(&sessionKey, "session-key", "", "join this existing OMERO session (default $OMERO_SESSION_KEY)")
 	f.IntVar(&p.serverID, "server", 1, "id of the OMERO server among those OMERO.web offers")
-	f.StringVar(&p.group, "group", "", "show only this group's data (group id; default: all your groups)")
+	f.StringVar(&p.group, "group", "", "show only this group's data (name or id; default: all your groups)")
 	f.BoolVar(&p.insecure, "insecure", false, "do not verify the server's TLS certificate (unsafe)")
 	return cmd
 }
@@ -109,12 +109,13 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 		return err
 	}
 	var group int64
+	groupName := ""
 	if p.group != "" {
-		g, err := strconv.ParseInt(p.group, 10, 64)
-		if err != nil || g < 0 {
-			return usageError{fmt.Errorf("--group %q: give the group's numeric id", p.group)}
+		if g, err := strconv.ParseInt(p.group, 10, 64); err == nil && g >= 0 {
+			group = g
+		} else {
+			groupName = p.group // looked up once connected
 		}
-		group = g
 	}
 	if p.insecure {
 		log.Warn("--insecure: the server's TLS certificate is NOT verified; anyone on the network path can read your password and data")
@@ -136,6 +137,13 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 		return fmt.Errorf("connect to %s as %s: %w", p.url, p.creds, err)
 	}
 	defer conn.Close()
+	if groupName != "" {
+		id, err := conn.GroupByName(ctx, groupName)
+		if err != nil {
+			return fmt.Errorf("--group: %w", err)
+		}
+		conn.SetGroupFilter(id)
+	}
 
 	images := cache.New(cache.Options{MaxBytes: int64(p.cacheSize), Logger: log})
 	// The cache is most of what we hold; ask the GC to keep the heap near
