@@ -9,18 +9,19 @@ package main
 import (
 	"fmt"
 	"image/png"
+	"io"
 	"os"
 	"strconv"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if err := run(os.Stdout, os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "pngprobe:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+func run(w io.Writer, args []string) error {
 	if len(args) != 3 {
 		return fmt.Errorf("usage: pngprobe X Y FILE")
 	}
@@ -46,8 +47,8 @@ func run(args []string) error {
 		return fmt.Errorf("pixel (%d,%d) outside %v", x, y, b)
 	}
 	r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-	fmt.Printf("%d %d %d %d %d\n", b.Dx(), b.Dy(), r>>8, g>>8, bl>>8)
-	return nil
+	_, err = fmt.Fprintf(w, "%d %d %d %d %d\n", b.Dx(), b.Dy(), r>>8, g>>8, bl>>8)
+	return err
 }
 
 // inRange reports whether v lies in [lo, hi).
