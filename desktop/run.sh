@@ -18,7 +18,7 @@ set -u
 # forgotten without its own timeout cannot hang CI.
 if [ -z "${OMEROFS_DESKTOP_INNER:-}" ]; then
 	export OMEROFS_DESKTOP_INNER=1
-	exec timeout -k 15 540 bash "$0" "$@"
+	exec timeout -k 40 540 bash "$0" "$@"
 fi
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -97,6 +97,7 @@ cleanup() {
 		chmod -R u+w "$WORK" 2>/dev/null
 		rm -rf --one-file-system "$WORK"
 	fi
+	[ "$rc" -ne 0 ] && say "stopped early (exit status $rc): the counts below are of the checks run so far"
 	say "run time: $(($(date +%s) - START))s; artifacts in $ART"
 	echo "$PASS passed, $FAIL failed"
 	if [ "$FAIL" -gt 0 ] || [ "$rc" -ne 0 ]; then exit 1; fi
@@ -309,7 +310,7 @@ ij_case() {
 	local f=$1 x=$2 y=$3 label
 	label=${f#"$M"/}
 	local ij im_wh im_px go
-	# ImageJ 1.52i's open() builds its menus even in -batch mode, which AWT
+	# ImageJ 1.53t's open() builds its menus even in -batch mode, which AWT
 	# refuses when headless; so it runs without a window but with Xvfb's DISPLAY.
 	ij=$(LC_ALL=C.UTF-8 timeout -k 5 90 java -Dfile.encoding=UTF-8 -Dsun.jnu.encoding=UTF-8 -jar /usr/share/java/ij.jar \
 		-batch "$WORK/probe.ijm" "$(printf '%s\t%s\t%s' "$x" "$y" "$f")" 2>>"$ART/imagej.log" | grep '^IJ ' | tail -1)
