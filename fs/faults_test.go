@@ -32,7 +32,7 @@ import (
 
 // faultTimeout is the gateway's per-request timeout in these tests: short,
 // so that a fault that makes the server hang costs the test little.
-const faultTimeout = time.Second
+const faultTimeout = 2 * time.Second
 
 // bigTimeout is the gateway timeout of the tests that list the 1,200-image
 // dataset under load (pages of 500 objects, the race detector, other test
