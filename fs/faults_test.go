@@ -686,3 +686,31 @@ func TestSessionExpiryIsInvisible(t *testing.T) {
 		}
 	}
 }
+
+// TestLatencySpikeBelowTheTimeoutIsOnlySlow: a server that is slow, but
+// answers within --timeout, costs time and nothing else: listings and reads
+// succeed, with the bytes of a clean rendering, and nothing is retried.
+func TestLatencySpikeBelowTheTimeoutIsOnlySlow(t *testing.T) {
+	m, logs := faultMount(t, mountConfig{})
+	if _, err := readDirNames(t, m, filepath.Dir(mitosisDir)); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"api_list", "imgData", "render_image"} {
+		m.server.SetFault(testserver.Fault{Match: kind, Kind: testserver.Latency, Delay: faultTimeout / 2})
+	}
+	if _, err := readDirNames(t, m, mitosisDir); err != nil {
+		t.Fatalf("ls under a latency spike: %v", err)
+	}
+	got := mustRead(t, m, histologyPNG)
+	_, _, retries := m.root.client.Conn().Snapshot()
+	m.server.ClearFaults()
+	if want := cleanPNG(t, m, objectID(t, m, histologyPNG)); !bytes.Equal(got, want) {
+		t.Fatal("a read under a latency spike differs from a clean rendering")
+	}
+	if retries != 0 {
+		t.Errorf("%d retries under a latency spike below the timeout, want 0", retries)
+	}
+	if lines := errorLines(logs, ""); len(lines) != 0 {
+		t.Errorf("%d error lines under a latency spike below the timeout, want 0", len(lines))
+	}
+}
