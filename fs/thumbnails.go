@@ -35,15 +35,15 @@ import (
 // thumbnailSize is the "normal" size of the standard.
 const thumbnailSize = 128
 
-// thumbnailer makes thumbnails in the background, a few at a time, so that
-// explicit reads are never starved.
+// thumbnailer writes thumbnails for listed folders: in batches of 50
+// images a request (get_thumbnails), two batches at a time across the
+// mount, so that explicit reads are never starved.
 type thumbnailer struct {
 	dir        string // the "normal" folder of the cache
 	mountpoint string // absolute
 	root       *Root
-	work       chan thumbJob
-	once       sync.Once
-	pending    sync.Map // path → struct{}: queued or being made
+	batches    chan struct{} // a slot per batch in flight
+	pending    sync.Map      // path → struct{}: queued or being made
 }
 
 type thumbJob struct {
@@ -52,58 +52,100 @@ type thumbJob struct {
 	mtime time.Time
 }
 
-// thumbnailWorkers bounds the thumbnail requests in flight.
-const thumbnailWorkers = 2
+// thumbnailBatches bounds the thumbnail requests in flight.
+const thumbnailBatches = 2
+
+// thumbnailWait is how long the first listing of a folder waits for its
+// thumbnails: a file manager looks for them right after the listing, and
+// makes its own from the full files when they are not there yet. What is
+// not done by then goes on in the background.
+const thumbnailWait = 5 * time.Second
 
 func newThumbnailer(r *Root) *thumbnailer {
 	if r.opts.ThumbnailDir == "" || r.opts.Mountpoint == "" {
 		return nil
 	}
-	return &thumbnailer{dir: filepath.Join(r.opts.ThumbnailDir, "normal"), mountpoint: r.opts.Mountpoint, root: r, work: make(chan thumbJob, 4096)}
+	dir := filepath.Join(r.opts.ThumbnailDir, "normal")
+	os.MkdirAll(dir, 0o700)
+	return &thumbnailer{dir: dir, mountpoint: r.opts.Mountpoint, root: r, batches: make(chan struct{}, thumbnailBatches)}
 }
 
-// start launches the workers once.
-func (t *thumbnailer) start() {
-	t.once.Do(func() {
-		os.MkdirAll(t.dir, 0o700)
-		for i := 0; i < thumbnailWorkers; i++ {
-			go func() {
-				for j := range t.work {
-					if err := t.make(j); err != nil {
-						t.root.log.WithError(err).Debugf("thumbnail of %s", j.path)
-					}
-					t.pending.Delete(j.path)
-				}
-			}()
-		}
-	})
-}
-
-// folder queues the thumbnails of a listed folder's images.
+// folder writes the missing or stale thumbnails of a listed folder's
+// images, waiting up to thumbnailWait for them.
 func (t *thumbnailer) folder(dirPath string, l *listing) {
-	if t == nil {
-		return
-	}
-	t.start()
+	var jobs []thumbJob
 	for _, name := range l.names {
 		img, ok := l.byName[name].(wrappers.ImageObject)
 		if !ok {
-			continue
-		}
-		p := filepath.Join(dirPath, name)
-		if _, busy := t.pending.LoadOrStore(p, struct{}{}); busy {
 			continue
 		}
 		mtime := img.AcquisitionDate()
 		if mtime.IsZero() {
 			mtime = t.root.mountTime
 		}
-		select {
-		case t.work <- thumbJob{path: p, img: img, mtime: mtime}:
-		default:
-			t.pending.Delete(p) // the queue is full: a later listing will ask again
+		j := thumbJob{path: filepath.Join(dirPath, name), img: img, mtime: mtime}
+		if t.fresh(j) {
+			continue
+		}
+		if _, busy := t.pending.LoadOrStore(j.path, struct{}{}); busy {
+			continue
+		}
+		jobs = append(jobs, j)
+	}
+	if len(jobs) == 0 {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		for start := 0; start < len(jobs); start += maxThumbnailBatch {
+			batch := jobs[start:min(start+maxThumbnailBatch, len(jobs))]
+			t.batches <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-t.batches; wg.Done() }()
+				if err := t.batch(batch); err != nil {
+					t.root.log.WithError(err).Debugf("thumbnails of %s", dirPath)
+				}
+				for _, j := range batch {
+					t.pending.Delete(j.path)
+				}
+			}()
+		}
+		wg.Wait()
+	}()
+	select {
+	case <-done:
+	case <-time.After(thumbnailWait):
+	}
+}
+
+// maxThumbnailBatch is webgateway's limit of ids per get_thumbnails call.
+const maxThumbnailBatch = 50
+
+// batch fetches and writes the thumbnails of up to 50 images.
+func (t *thumbnailer) batch(jobs []thumbJob) error {
+	ids := make([]int64, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.img.ID()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), t.root.opts.RenderTimeout)
+	defer cancel()
+	thumbs, err := t.root.client.Thumbnails(ctx, ids, thumbnailSize)
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		data, ok := thumbs[j.img.ID()]
+		if !ok {
+			continue
+		}
+		if err := t.write(j, data); err != nil {
+			return fmt.Errorf("%s: %w", j.path, err)
 		}
 	}
+	return nil
 }
 
 // thumbnailURI is the file's URI as GLib writes it (g_filename_to_uri):
@@ -128,31 +170,24 @@ func ThumbnailPath(cacheDir, abs string) string {
 	return filepath.Join(cacheDir, "normal", hex.EncodeToString(sum[:])+".png")
 }
 
-type thumbnailSource interface {
-	Thumbnail(ctx context.Context, size int) ([]byte, error)
+// target is where a job's thumbnail goes, and its URI and MTime.
+func (t *thumbnailer) target(j thumbJob) (dst, uri, mtime string) {
+	uri = thumbnailURI(filepath.Join(t.mountpoint, j.path))
+	sum := md5.Sum([]byte(uri))
+	return filepath.Join(t.dir, hex.EncodeToString(sum[:])+".png"), uri, strconv.FormatInt(j.mtime.Unix(), 10)
 }
 
-// make writes one thumbnail, unless an up-to-date one is there.
-func (t *thumbnailer) make(j thumbJob) error {
-	abs := filepath.Join(t.mountpoint, j.path)
-	uri := thumbnailURI(abs)
-	sum := md5.Sum([]byte(uri))
-	dst := filepath.Join(t.dir, hex.EncodeToString(sum[:])+".png")
-	mtime := strconv.FormatInt(j.mtime.Unix(), 10)
-	if old, err := os.ReadFile(dst); err == nil && bytes.Contains(old, []byte("Thumb::MTime\x00"+mtime)) {
-		return nil
-	}
-	src, ok := j.img.(thumbnailSource)
-	if !ok {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), t.root.opts.RenderTimeout)
-	defer cancel()
-	data, err := src.Thumbnail(ctx, thumbnailSize)
-	if err != nil {
-		return err
-	}
-	img, err := jpeg.Decode(bytes.NewReader(data))
+// fresh reports whether an up-to-date thumbnail is there already.
+func (t *thumbnailer) fresh(j thumbJob) bool {
+	dst, _, mtime := t.target(j)
+	old, err := os.ReadFile(dst)
+	return err == nil && bytes.Contains(old, []byte("Thumb::MTime\x00"+mtime))
+}
+
+// write stores one thumbnail made from OMERO's JPEG.
+func (t *thumbnailer) write(j thumbJob, jpg []byte) error {
+	dst, uri, mtime := t.target(j)
+	img, err := jpeg.Decode(bytes.NewReader(jpg))
 	if err != nil {
 		return fmt.Errorf("thumbnail JPEG: %w", err)
 	}

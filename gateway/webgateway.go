@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/base64"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -130,4 +131,46 @@ func (c *Conn) RenderThumbnail(ctx context.Context, imageID int64, size int) ([]
 		return nil, fmt.Errorf("thumbnail of image %d: %w", imageID, err)
 	}
 	return data, nil
+}
+
+// maxThumbnailBatch is webgateway's limit of ids per get_thumbnails call.
+const maxThumbnailBatch = 50
+
+// Thumbnails gets OMERO's thumbnails of up to 50 images in one request
+// (get_thumbnails), as JPEG bytes by image id. Images the server does not
+// return are missing from the map.
+func (c *Conn) Thumbnails(ctx context.Context, imageIDs []int64, size int) (map[int64][]byte, error) {
+	if len(imageIDs) > maxThumbnailBatch {
+		return nil, fmt.Errorf("thumbnails: %d ids, at most %d a request", len(imageIDs), maxThumbnailBatch)
+	}
+	q := url.Values{}
+	for _, i := range imageIDs {
+		q.Add("id", id(i))
+	}
+	path := "webgateway/get_thumbnails/" + strconv.Itoa(size) + "/"
+	body, err := c.getJSON(ctx, path, q)
+	if err != nil {
+		return nil, fmt.Errorf("thumbnails: %w", err)
+	}
+	var raw map[string]*string
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, badResponse(path, "thumbnails", err)
+	}
+	out := make(map[int64][]byte, len(raw))
+	for k, v := range raw {
+		n, err := strconv.ParseInt(k, 10, 64)
+		if err != nil || v == nil {
+			continue
+		}
+		b64, ok := strings.CutPrefix(*v, "data:image/jpeg;base64,")
+		if !ok {
+			continue
+		}
+		data, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			return nil, badResponse(path, fmt.Sprintf("thumbnail of image %d", n), err)
+		}
+		out[n] = data
+	}
+	return out, nil
 }
