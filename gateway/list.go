@@ -55,24 +55,40 @@ type lister[T any, PT object[T]] struct {
 	check func(*T) error
 }
 
-// all reads every object of the list, in server order. While the count
-// stays the same, the objects of every attempt are pooled: a server that
-// orders ties differently from one request to the next hides different
-// objects from each pass, so the pool fills up even when no single pass is
-// complete.
+// passResult says how one pass over the pages went.
+type passResult int
+
+const (
+	passComplete passResult = iota // every object once, the count held
+	passPartial                    // the count held, but fewer objects came back (ties reordered between pages)
+	passChanged                    // the count changed between pages: objects were added or deleted meanwhile
+)
+
+// all reads every object of the list, in server order. A pass during which
+// the count changed is thrown away and the list read again: its pages mix
+// two states of the list. While the count holds, the objects of every pass
+// are pooled: a server that orders ties differently from one request to
+// the next hides different objects from each pass, so the pool fills up
+// even when no single pass is complete.
 func (l lister[T, PT]) all(ctx context.Context, q url.Values) ([]T, error) {
-	var pool []T
+	var pool, last []T
 	inPool := map[int64]bool{}
 	poolTotal := -1
 	for attempt := 0; attempt < listAttempts; attempt++ {
-		objs, total, consistent, err := l.once(ctx, q)
+		objs, total, result, err := l.once(ctx, q)
 		if err != nil {
 			return nil, err
 		}
-		if consistent {
+		switch result {
+		case passComplete:
 			return objs, nil
+		case passChanged:
+			last, pool, inPool, poolTotal = objs, nil, map[int64]bool{}, -1
+			l.c.log.WithField("path", l.path).Debug("listing changed while paging: reading it again")
+			continue
 		}
-		if total != poolTotal || total < 0 {
+		last = objs
+		if total != poolTotal {
 			pool, inPool, poolTotal = nil, map[int64]bool{}, total
 		}
 		for _, o := range objs {
@@ -81,23 +97,27 @@ func (l lister[T, PT]) all(ctx context.Context, q url.Values) ([]T, error) {
 				pool = append(pool, o)
 			}
 		}
-		if total >= 0 && len(pool) == total {
+		if len(pool) == total {
 			return pool, nil
 		}
-		l.c.log.WithField("path", l.path).Debug("listing changed while paging: reading it again")
+		l.c.log.WithField("path", l.path).Debug("listing came back incomplete: reading it again")
+	}
+	if pool == nil {
+		pool = last // it never held still: show the last pass, refreshed after the TTL
 	}
 	l.c.log.WithField("path", l.path).Warnf("listing kept changing while paging; showing %d objects", len(pool))
 	return pool, nil
 }
 
-// once reads the pages once; consistent is false when the listing changed
-// under us; total is the last count the server gave (-1: none). The first
+// once reads the pages once and says how it went; total is the count the
+// pages gave (the newest, when it changed; -1 when the server gives none).
+// The first
 // page says how many there are; the others are then fetched a few at a
 // time, in parallel, and put back in order.
-func (l lister[T, PT]) once(ctx context.Context, base url.Values) ([]T, int, bool, error) {
+func (l lister[T, PT]) once(ctx context.Context, base url.Values) ([]T, int, passResult, error) {
 	first, err := l.page(ctx, base, 0, pageSize)
 	if err != nil {
-		return nil, -1, false, err
+		return nil, -1, passChanged, err
 	}
 	if first.Meta == nil || first.Meta.TotalCount == nil {
 		return l.sequential(ctx, base, first)
@@ -116,7 +136,7 @@ func (l lister[T, PT]) once(ctx context.Context, base url.Values) ([]T, int, boo
 		}
 	}
 	if len(offsets) > maxPages {
-		return nil, total, false, fmt.Errorf("%s: %d pages: %w", l.path, len(offsets), ErrBadResponse)
+		return nil, total, passChanged, fmt.Errorf("%s: %d pages: %w", l.path, len(offsets), ErrBadResponse)
 	}
 	pages := make([]*typedPage[T], len(offsets))
 	g, gctx := errgroup.WithContext(ctx)
@@ -129,14 +149,14 @@ func (l lister[T, PT]) once(ctx context.Context, base url.Values) ([]T, int, boo
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, total, false, err
+		return nil, total, passChanged, err
 	}
 	seen := map[int64]bool{}
 	var out []T
-	consistent := true
+	changed := false
 	for _, p := range append([]*typedPage[T]{first}, pages...) {
 		if p.Meta == nil || p.Meta.TotalCount == nil || *p.Meta.TotalCount != total {
-			consistent = false
+			changed = true
 			if p.Meta != nil && p.Meta.TotalCount != nil {
 				total = *p.Meta.TotalCount
 			}
@@ -148,7 +168,13 @@ func (l lister[T, PT]) once(ctx context.Context, base url.Values) ([]T, int, boo
 			}
 		}
 	}
-	return out, total, consistent && len(out) == total, nil
+	switch {
+	case changed:
+		return out, total, passChanged, nil
+	case len(out) != total:
+		return out, total, passPartial, nil
+	}
+	return out, total, passComplete, nil
 }
 
 // parallelPages bounds the pages of one listing fetched at once.
@@ -171,7 +197,7 @@ func (l lister[T, PT]) page(ctx context.Context, base url.Values, offset, limit 
 
 // sequential pages on without a count (a server that sends no meta): a
 // short or empty page is the last.
-func (l lister[T, PT]) sequential(ctx context.Context, base url.Values, first *typedPage[T]) ([]T, int, bool, error) {
+func (l lister[T, PT]) sequential(ctx context.Context, base url.Values, first *typedPage[T]) ([]T, int, passResult, error) {
 	seen := map[int64]bool{}
 	var out []T
 	p := first
@@ -185,14 +211,14 @@ func (l lister[T, PT]) sequential(ctx context.Context, base url.Values, first *t
 		}
 		offset += len(p.Data)
 		if len(p.Data) < pageSize {
-			return out, -1, true, nil
+			return out, -1, passComplete, nil
 		}
 		if n >= maxPages {
-			return nil, -1, false, fmt.Errorf("%s: more than %d pages: %w", l.path, maxPages, ErrBadResponse)
+			return nil, -1, passChanged, fmt.Errorf("%s: more than %d pages: %w", l.path, maxPages, ErrBadResponse)
 		}
 		var err error
 		if p, err = l.page(ctx, base, offset, pageSize); err != nil {
-			return nil, -1, false, err
+			return nil, -1, passChanged, err
 		}
 	}
 }
