@@ -143,7 +143,7 @@ func (r *Root) renderPNG(ctx context.Context, img wrappers.ImageObject, w, h int
 	defer eng.Close()
 	rgb, err := eng.Render(ctx, w, h)
 	if err != nil {
-		return nil, fmt.Errorf("render image %d: %w", img.ID(), err)
+		return nil, err // the engine's error names the image already
 	}
 	if rgb.Width != w || rgb.Height != h {
 		return nil, fmt.Errorf("render image %d: got %d×%d, want %d×%d", img.ID(), rgb.Width, rgb.Height, w, h)

@@ -274,17 +274,23 @@ type response struct {
 	location string
 }
 
-// redact returns the URL fit for logs and errors: no session key.
+// redact returns the URL fit for logs and errors: no session key, and a
+// long query (rendering settings) shortened.
 func (c *Conn) redact(u *url.URL) string {
+	cp := *u
 	v := u.Query()
 	if v.Has("bsession") {
 		v.Set("bsession", "****")
-		cp := *u
 		cp.RawQuery = v.Encode()
-		return cp.String()
 	}
-	return u.String()
+	if len(cp.RawQuery) > maxLoggedQuery {
+		cp.RawQuery = cp.RawQuery[:maxLoggedQuery] + "…"
+	}
+	return cp.String()
 }
+
+// maxLoggedQuery bounds the query shown in logs and errors.
+const maxLoggedQuery = 80
 
 // roundTrip makes one request under the concurrency bound and the timeout.
 func (c *Conn) roundTrip(ctx context.Context, r request) (*response, string, error) {

@@ -136,7 +136,10 @@ func (e *Engine) Render(ctx context.Context, w, h int) (*Image, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("render image %d: %w", info.ID, err)
+		if info.Tiled {
+			return nil, fmt.Errorf("render image %d by tiles: %w", info.ID, err)
+		}
+		return nil, err // the Source's error names the image already
 	}
 	return Resize(img, w, h), nil
 }
