@@ -46,6 +46,9 @@ fuzz: ## longer fuzz runs of every fuzz target ($(FUZZTIME) each)
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; done
 
+test-desktop: deps ## real programs on a real mount: PCManFM under Xvfb, ImageJ, ImageMagick, pngcheck, cp/rsync/tar/find/du, getfattr
+	bash desktop/run.sh
+
 soak: deps ## the soak test for a full minute (it runs for 5s in make test)
 	OMEROFS_SOAK=60s $(GO) test -race -count=1 -run '^TestSoak$$' -timeout 10m -v ./fs/
 
