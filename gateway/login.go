@@ -114,36 +114,35 @@ func (c *Conn) passwordLogin(ctx context.Context) error {
 // joinSession binds a web session to the OMERO session key (?bsession=),
 // checking it on a cheap protected call.
 func (c *Conn) joinSession(ctx context.Context) error {
-	q := url.Values{"limit": {"1"}, "bsession": {c.cfg.SessionKey}}
+	q := url.Values{"bsession": {c.cfg.SessionKey}}
 	if c.cfg.ServerID != 1 {
 		q.Set("server", strconv.Itoa(c.cfg.ServerID))
 	}
-	resp, red, err := c.roundTrip(ctx, request{method: http.MethodGet, path: apiBase + "m/projects/", query: q})
-	if err != nil {
-		return fmt.Errorf("join session: %w", err)
-	}
-	if resp.status != http.StatusOK {
-		err := classify(resp.status, resp.body, resp.location, red)
-		if errors.Is(err, ErrNotLoggedIn) {
-			return fmt.Errorf("the session key was refused (expired or wrong): %w", ErrNotLoggedIn)
-		}
-		return fmt.Errorf("join session: %w", err)
-	}
-	return nil
+	return c.probe(ctx, q, "join session", "the session key was refused (expired or wrong)")
 }
 
 // publicAccess checks that the server lets anonymous requests in.
 func (c *Conn) publicAccess(ctx context.Context) error {
-	resp, red, err := c.roundTrip(ctx, request{method: http.MethodGet, path: apiBase + "m/projects/", query: url.Values{"limit": {"1"}}})
+	return c.probe(ctx, nil, "public access", "this server needs a login (it has no public access): give --user or --session-key")
+}
+
+// probe makes the cheapest protected call (one project), outside the
+// re-login policy: a "not logged in" here is the answer, said as refused.
+func (c *Conn) probe(ctx context.Context, q url.Values, what, refused string) error {
+	if q == nil {
+		q = url.Values{}
+	}
+	q.Set("limit", "1")
+	resp, red, err := c.roundTrip(ctx, request{method: http.MethodGet, path: apiBase + "m/projects/", query: q})
 	if err != nil {
-		return fmt.Errorf("public access: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if resp.status != http.StatusOK {
 		err := classify(resp.status, resp.body, resp.location, red)
 		if errors.Is(err, ErrNotLoggedIn) {
-			return fmt.Errorf("this server needs a login (it has no public access): give --user or --session-key: %w", ErrNotLoggedIn)
+			return fmt.Errorf("%s: %w", refused, ErrNotLoggedIn)
 		}
-		return fmt.Errorf("public access: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
