@@ -74,8 +74,9 @@ func (l lister[T, PT]) all(ctx context.Context, q url.Values) ([]T, error) {
 	var pool, last []T
 	inPool := map[int64]bool{}
 	poolTotal := -1
+	parallel := true
 	for attempt := 0; attempt < listAttempts; attempt++ {
-		objs, total, result, err := l.once(ctx, q)
+		objs, total, result, err := l.once(ctx, q, parallel)
 		if err != nil {
 			return nil, err
 		}
@@ -87,6 +88,10 @@ func (l lister[T, PT]) all(ctx context.Context, q url.Values) ([]T, error) {
 			l.c.log.WithField("path", l.path).Debug("listing changed while paging: reading it again")
 			continue
 		}
+		// Ties came back in another order between pages: read the next
+		// passes page after page, so that each pass sees one order per page
+		// in turn and the passes together see every object.
+		parallel = false
 		last = objs
 		if total != poolTotal {
 			pool, inPool, poolTotal = nil, map[int64]bool{}, total
@@ -114,7 +119,7 @@ func (l lister[T, PT]) all(ctx context.Context, q url.Values) ([]T, error) {
 // The first
 // page says how many there are; the others are then fetched a few at a
 // time, in parallel, and put back in order.
-func (l lister[T, PT]) once(ctx context.Context, base url.Values) ([]T, int, passResult, error) {
+func (l lister[T, PT]) once(ctx context.Context, base url.Values, parallel bool) ([]T, int, passResult, error) {
 	first, err := l.page(ctx, base, 0, pageSize)
 	if err != nil {
 		return nil, -1, passChanged, err
@@ -140,7 +145,10 @@ func (l lister[T, PT]) once(ctx context.Context, base url.Values) ([]T, int, pas
 	}
 	pages := make([]*typedPage[T], len(offsets))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(min(parallelPages, l.c.cfg.MaxRequests))
+	g.SetLimit(1)
+	if parallel {
+		g.SetLimit(min(parallelPages, l.c.cfg.MaxRequests))
+	}
 	for i, off := range offsets {
 		g.Go(func() error {
 			p, err := l.page(gctx, base, off, limit)
