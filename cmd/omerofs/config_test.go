@@ -22,7 +22,7 @@ func TestConfigPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := newMountCmd()
+	cmd := newMountCmd(&app{})
 	if err := cmd.ParseFlags([]string{"--max-requests", "12"}); err != nil {
 		t.Fatal(err)
 	}

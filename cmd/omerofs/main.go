@@ -19,8 +19,11 @@ import (
 // the module version from the build info is shown.
 var version = ""
 
-// configURL is the config file's url, the default server address.
-var configURL string
+// app is what the commands share once the command line is read: the
+// config file's url, the default server address.
+type app struct {
+	configURL string
+}
 
 // usageError marks a mistake in the command line: exit status 2.
 type usageError struct{ error }
@@ -50,6 +53,7 @@ type logOptions struct {
 
 func newRootCmd() *cobra.Command {
 	var lo logOptions
+	a := &app{}
 	root := &cobra.Command{
 		Use:   "omerofs",
 		Short: "Mount an OMERO image server as a read-only folder of PNG images",
@@ -71,7 +75,7 @@ or any image viewer.`,
 			if err := applyConfig(cmd, cfg); err != nil {
 				return err
 			}
-			configURL = cfg["url"]
+			a.configURL = cfg["url"]
 			return setupLogging(lo)
 		},
 	}
@@ -81,7 +85,7 @@ or any image viewer.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see 'omerofs %s --help')", err, cmd.Name())}
 	})
-	root.AddCommand(newMountCmd(), newDemoCmd(), newServeDemoCmd(), newVersionCmd())
+	root.AddCommand(newMountCmd(a), newDemoCmd(), newServeDemoCmd(), newVersionCmd())
 	return root
 }
 

@@ -53,7 +53,7 @@ func addMountFlags(cmd *cobra.Command, p *mountParams) {
 	f.StringVar(&p.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464")
 }
 
-func newMountCmd() *cobra.Command {
+func newMountCmd(a *app) *cobra.Command {
 	var p mountParams
 	var user, passwordFile, sessionKey string
 	cmd := &cobra.Command{
@@ -73,10 +73,10 @@ OMERO_SESSION_KEY) to join an existing OMERO session; or nothing, for public acc
 		Args: argsBetween(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
-				if configURL == "" {
+				if a.configURL == "" {
 					return usageError{fmt.Errorf("mount: give URL and MOUNTPOINT (or url = … in the config file)")}
 				}
-				args = []string{configURL, args[0]}
+				args = []string{a.configURL, args[0]}
 			}
 			creds, err := loadCredentials(user, passwordFile, sessionKey)
 			if err != nil {
