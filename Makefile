@@ -8,7 +8,7 @@ BIN       := bin/omerofs
 PKGS      := ./...
 FUZZTIME  ?= 30s
 
-.PHONY: all build deps test lint vet fmt-check demo bench fuzz soak test-desktop clean
+.PHONY: all build deps desktop-deps test lint vet fmt-check demo bench fuzz soak test-desktop clean
 
 all: build
 
@@ -46,7 +46,14 @@ fuzz: ## longer fuzz runs of every fuzz target ($(FUZZTIME) each)
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; done
 
-test-desktop: deps ## real programs on a real mount: PCManFM under Xvfb, ImageJ, ImageMagick, pngcheck, cp/rsync/tar/find/du, getfattr
+DESKTOP_PKGS := xvfb x11-utils xdotool pcmanfm dbus-daemon default-jre imagej imagemagick pngcheck attr rsync fuse3 shared-mime-info fonts-dejavu-core
+
+desktop-deps: ## the Debian packages of the desktop tests, installed before their time-bounded run
+	@{ command -v Xvfb xdpyinfo xdotool pcmanfm dbus-run-session java identify pngcheck getfattr rsync && [ -e /usr/share/java/ij.jar ]; } >/dev/null 2>&1 || { \
+	  echo "omerofs: installing the desktop test packages with apt-get (a few minutes on a new machine)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DESKTOP_PKGS) >/dev/null; }
+
+test-desktop: deps desktop-deps ## real programs on a real mount: PCManFM under Xvfb, ImageJ, ImageMagick, pngcheck, cp/rsync/tar/find/du, getfattr
 	bash desktop/run.sh
 
 soak: deps ## the soak test for a full minute (it runs for 5s in make test)
