@@ -69,7 +69,6 @@ func renderTiled(ctx context.Context, src Source, info *ImageInfo, q url.Values,
 	g.SetLimit(tileConcurrency)
 	for row := 0; row*th < lh; row++ {
 		for col := 0; col*tw < lw; col++ {
-			col, row := col, row
 			g.Go(func() error {
 				tq := url.Values{}
 				for k, v := range q {

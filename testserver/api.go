@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -293,14 +294,7 @@ func (s *Server) collect(user *Experimenter, kind string, f map[string]int64, q 
 	if _, ok := f["plateacquisition"]; ok {
 		return nil // this server has no plate acquisitions
 	}
-	has := func(ids []int64, id int64) bool {
-		for _, x := range ids {
-			if x == id {
-				return true
-			}
-		}
-		return false
-	}
+	has := slices.Contains[[]int64]
 	switch kind {
 	case "projects":
 		for _, p := range d.Projects {
@@ -310,16 +304,10 @@ func (s *Server) collect(user *Experimenter, kind string, f map[string]int64, q 
 			if ds, ok := f["dataset"]; ok && !has(p.Datasets, ds) {
 				continue
 			}
-			p := p
 			out = append(out, sortable{name: p.Name, id: p.ID, children: len(p.Datasets), encode: func(e *enc) obj { return e.project(p) }})
 		}
 	case "datasets":
-		inProject := map[int64]bool{}
-		for _, p := range d.Projects {
-			for _, id := range p.Datasets {
-				inProject[id] = true
-			}
-		}
+		inProject := linked(d.Projects, projectDatasets)
 		for _, ds := range d.Datasets {
 			if !s.visible(user, ds.Owned, q) {
 				continue
@@ -333,16 +321,10 @@ func (s *Server) collect(user *Experimenter, kind string, f map[string]int64, q 
 			if q.orphaned && inProject[ds.ID] {
 				continue
 			}
-			ds := ds
 			out = append(out, sortable{name: ds.Name, id: ds.ID, children: len(ds.Images), encode: func(e *enc) obj { return e.dataset(ds) }})
 		}
 	case "images":
-		inDataset := map[int64]bool{}
-		for _, ds := range d.Datasets {
-			for _, id := range ds.Images {
-				inDataset[id] = true
-			}
-		}
+		inDataset := linked(d.Datasets, datasetImages)
 		for _, im := range d.Images {
 			if !s.visible(user, im.Owned, q) {
 				continue
@@ -353,7 +335,6 @@ func (s *Server) collect(user *Experimenter, kind string, f map[string]int64, q 
 			if q.orphaned && (inDataset[im.ID] || im.WellID != 0) {
 				continue
 			}
-			im := im
 			out = append(out, sortable{name: im.Name, id: im.ID, encode: func(e *enc) obj { return e.image(im, true, false) }})
 		}
 	case "screens":
@@ -364,16 +345,10 @@ func (s *Server) collect(user *Experimenter, kind string, f map[string]int64, q 
 			if pid, ok := f["plate"]; ok && !has(sc.Plates, pid) {
 				continue
 			}
-			sc := sc
 			out = append(out, sortable{name: sc.Name, id: sc.ID, children: len(sc.Plates), encode: func(e *enc) obj { return e.screen(sc) }})
 		}
 	case "plates":
-		inScreen := map[int64]bool{}
-		for _, sc := range d.Screens {
-			for _, id := range sc.Plates {
-				inScreen[id] = true
-			}
-		}
+		inScreen := linked(d.Screens, screenPlates)
 		for _, p := range d.Plates {
 			if !s.visible(user, p.Owned, q) {
 				continue
@@ -384,7 +359,6 @@ func (s *Server) collect(user *Experimenter, kind string, f map[string]int64, q 
 			if q.orphaned && inScreen[p.ID] {
 				continue
 			}
-			p := p
 			out = append(out, sortable{name: p.Name, id: p.ID, encode: func(e *enc) obj { return e.plate(p) }})
 		}
 	case "wells":
@@ -396,17 +370,14 @@ func (s *Server) collect(user *Experimenter, kind string, f map[string]int64, q 
 			if pid, ok := f["plate"]; ok && w.PlateID != pid {
 				continue
 			}
-			w := w
 			out = append(out, sortable{col: w.Col, row: w.Row, id: w.ID, encode: func(e *enc) obj { return e.well(w, false) }})
 		}
 	case "experimenters":
 		for _, x := range d.Experimenters {
-			x := x
 			out = append(out, sortable{name: &x.UserName, id: x.ID, encode: func(e *enc) obj { return e.experimenter(x.ID) }})
 		}
 	case "experimentergroups":
 		for _, g := range d.Groups {
-			g := g
 			out = append(out, sortable{name: &g.Name, id: g.ID, encode: func(e *enc) obj { return e.group(g.ID) }})
 		}
 	}

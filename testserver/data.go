@@ -1,6 +1,7 @@
 package testserver
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -209,3 +210,30 @@ func without(ids []int64, id int64) []int64 {
 }
 
 func strp(s string) *string { return &s }
+
+// linked is the set of child ids that some parent links to (datasets in a
+// project, images in a dataset, plates in a screen): what "orphaned" is not.
+func linked[P any](parents map[int64]P, children func(P) []int64) map[int64]bool {
+	in := map[int64]bool{}
+	for _, p := range parents {
+		for _, id := range children(p) {
+			in[id] = true
+		}
+	}
+	return in
+}
+
+// parentsOf returns the parents that link to child.
+func parentsOf[P any](parents map[int64]P, children func(P) []int64, child int64) []P {
+	var out []P
+	for _, p := range parents {
+		if slices.Contains(children(p), child) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func projectDatasets(p *Project) []int64 { return p.Datasets }
+func datasetImages(d *Dataset) []int64   { return d.Images }
+func screenPlates(s *Screen) []int64     { return s.Plates }

@@ -114,25 +114,11 @@ func (s *Server) handleImgData(w http.ResponseWriter, r *http.Request, args []st
 	if e := s.data.Experimenters[im.OwnerID]; e != nil {
 		meta["imageAuthor"] = e.FirstName + " " + e.LastName
 	}
-	var parents []*Dataset
-	for _, ds := range s.data.Datasets {
-		for _, id := range ds.Images {
-			if id == im.ID {
-				parents = append(parents, ds)
-			}
-		}
-	}
+	parents := parentsOf(s.data.Datasets, datasetImages, im.ID)
 	if len(parents) == 1 {
 		ds := parents[0]
 		meta["datasetName"], meta["datasetId"], meta["datasetDescription"] = deref(ds.Name), ds.ID, deref(ds.Desc)
-		var projects []*Project
-		for _, p := range s.data.Projects {
-			for _, id := range p.Datasets {
-				if id == ds.ID {
-					projects = append(projects, p)
-				}
-			}
-		}
+		projects := parentsOf(s.data.Projects, projectDatasets, ds.ID)
 		if len(projects) == 1 {
 			meta["projectName"], meta["projectId"], meta["projectDescription"] = deref(projects[0].Name), projects[0].ID, deref(projects[0].Desc)
 		}
