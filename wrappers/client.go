@@ -31,13 +31,17 @@ func (c *Client) webURL(typ string, id int64) string {
 	return c.conn.Root() + "webclient/?show=" + strings.ToLower(typ) + "-" + strconv.FormatInt(id, 10)
 }
 
-// wrapAll wraps decoded objects through the registry.
-func wrapAll[T any](c *Client, kind string, objs []T, wrap func(*T) (Object, error)) ([]Object, error) {
+// wrapList wraps a listing through the registry: kind is the OMERO type
+// whose constructor makes each object, what names the listing in errors.
+func wrapList[T any](c *Client, kind string, objs []T, err error, what string) ([]Object, error) {
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
 	out := make([]Object, 0, len(objs))
 	for i := range objs {
-		o, err := wrap(&objs[i])
+		o, err := c.reg.make(kind, c, &objs[i])
 		if err != nil {
-			return nil, fmt.Errorf("wrap %s: %w", kind, err)
+			return nil, fmt.Errorf("%s: wrap %s: %w", what, kind, err)
 		}
 		out = append(out, o)
 	}
@@ -47,46 +51,31 @@ func wrapAll[T any](c *Client, kind string, objs []T, wrap func(*T) (Object, err
 // Projects lists every project.
 func (c *Client) Projects(ctx context.Context) ([]Object, error) {
 	ps, err := c.conn.Projects(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list projects: %w", err)
-	}
-	return wrapAll(c, "project", ps, func(p *gateway.Project) (Object, error) { return c.reg.project(c, p) })
+	return wrapList(c, "Project", ps, err, "list projects")
 }
 
 // OrphanedDatasets lists the datasets in no project.
 func (c *Client) OrphanedDatasets(ctx context.Context) ([]Object, error) {
 	ds, err := c.conn.OrphanedDatasets(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list orphaned datasets: %w", err)
-	}
-	return wrapAll(c, "dataset", ds, func(d *gateway.Dataset) (Object, error) { return c.reg.dataset(c, d) })
+	return wrapList(c, "Dataset", ds, err, "list orphaned datasets")
 }
 
 // OrphanedImages lists the images in no dataset.
 func (c *Client) OrphanedImages(ctx context.Context) ([]Object, error) {
 	ims, err := c.conn.OrphanedImages(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list orphaned images: %w", err)
-	}
-	return wrapAll(c, "image", ims, func(im *gateway.Image) (Object, error) { return c.reg.image(c, im) })
+	return wrapList(c, "Image", ims, err, "list orphaned images")
 }
 
 // Screens lists every screen.
 func (c *Client) Screens(ctx context.Context) ([]Object, error) {
 	ss, err := c.conn.Screens(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list screens: %w", err)
-	}
-	return wrapAll(c, "screen", ss, func(s *gateway.Screen) (Object, error) { return c.reg.screen(c, s) })
+	return wrapList(c, "Screen", ss, err, "list screens")
 }
 
 // OrphanedPlates lists the plates in no screen.
 func (c *Client) OrphanedPlates(ctx context.Context) ([]Object, error) {
 	ps, err := c.conn.OrphanedPlates(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list orphaned plates: %w", err)
-	}
-	return wrapAll(c, "plate", ps, func(p *gateway.Plate) (Object, error) { return c.reg.plate(c, p) })
+	return wrapList(c, "Plate", ps, err, "list orphaned plates")
 }
 
 // Image gets one image by id.
@@ -95,7 +84,7 @@ func (c *Client) Image(ctx context.Context, id int64) (ImageObject, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, err := c.reg.image(c, im)
+	o, err := c.reg.make("Image", c, im)
 	if err != nil {
 		return nil, err
 	}

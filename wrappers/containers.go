@@ -17,10 +17,7 @@ func NewProject(c *Client, p *gateway.Project) *Project { return &Project{NewBas
 // ListChildren lists the project's datasets.
 func (p *Project) ListChildren(ctx context.Context) ([]Object, error) {
 	ds, err := p.Client.conn.Datasets(ctx, p.ID())
-	if err != nil {
-		return nil, fmt.Errorf("list datasets of project %d: %w", p.ID(), err)
-	}
-	return wrapAll(p.Client, "dataset", ds, func(d *gateway.Dataset) (Object, error) { return p.Client.reg.dataset(p.Client, d) })
+	return wrapList(p.Client, "Dataset", ds, err, fmt.Sprintf("list datasets of project %d", p.ID()))
 }
 
 // Dataset contains images.
@@ -32,10 +29,7 @@ func NewDataset(c *Client, d *gateway.Dataset) *Dataset { return &Dataset{NewBas
 // ListChildren lists the dataset's images.
 func (d *Dataset) ListChildren(ctx context.Context) ([]Object, error) {
 	ims, err := d.Client.conn.Images(ctx, d.ID())
-	if err != nil {
-		return nil, fmt.Errorf("list images of dataset %d: %w", d.ID(), err)
-	}
-	return wrapAll(d.Client, "image", ims, func(im *gateway.Image) (Object, error) { return d.Client.reg.image(d.Client, im) })
+	return wrapList(d.Client, "Image", ims, err, fmt.Sprintf("list images of dataset %d", d.ID()))
 }
 
 // Screen contains plates.
@@ -47,10 +41,7 @@ func NewScreen(c *Client, s *gateway.Screen) *Screen { return &Screen{NewBase(c,
 // ListChildren lists the screen's plates.
 func (s *Screen) ListChildren(ctx context.Context) ([]Object, error) {
 	ps, err := s.Client.conn.Plates(ctx, s.ID())
-	if err != nil {
-		return nil, fmt.Errorf("list plates of screen %d: %w", s.ID(), err)
-	}
-	return wrapAll(s.Client, "plate", ps, func(p *gateway.Plate) (Object, error) { return s.Client.reg.plate(s.Client, p) })
+	return wrapList(s.Client, "Plate", ps, err, fmt.Sprintf("list plates of screen %d", s.ID()))
 }
 
 // Plate contains wells, named by its naming conventions.
@@ -81,12 +72,11 @@ func NewPlate(c *Client, p *gateway.Plate) *Plate {
 // ListChildren lists the plate's wells.
 func (p *Plate) ListChildren(ctx context.Context) ([]Object, error) {
 	ws, err := p.Client.conn.Wells(ctx, p.ID())
-	if err != nil {
-		return nil, fmt.Errorf("list wells of plate %d: %w", p.ID(), err)
+	data := make([]WellData, len(ws))
+	for i := range ws {
+		data[i] = WellData{Well: &ws[i], RowNaming: p.RowNaming, ColumnNaming: p.ColumnNaming}
 	}
-	return wrapAll(p.Client, "well", ws, func(w *gateway.Well) (Object, error) {
-		return p.Client.reg.well(p.Client, &WellData{Well: w, RowNaming: p.RowNaming, ColumnNaming: p.ColumnNaming})
-	})
+	return wrapList(p.Client, "Well", data, err, fmt.Sprintf("list wells of plate %d", p.ID()))
 }
 
 // WellData is what a Well constructor gets: the decoded well and its
@@ -132,7 +122,7 @@ func (w *Well) ListChildren(ctx context.Context) ([]Object, error) {
 		if ws.Image == nil {
 			continue
 		}
-		o, err := w.Client.reg.image(w.Client, ws.Image)
+		o, err := w.Client.reg.make("Image", w.Client, ws.Image)
 		if err != nil {
 			return nil, fmt.Errorf("wrap field of well %d: %w", w.ID(), err)
 		}

@@ -60,16 +60,3 @@ func (r *Registry) make(kind string, c *Client, raw any) (Object, error) {
 	}
 	return o, nil
 }
-
-func (r *Registry) project(c *Client, p *gateway.Project) (Object, error) {
-	return r.make("Project", c, p)
-}
-func (r *Registry) dataset(c *Client, d *gateway.Dataset) (Object, error) {
-	return r.make("Dataset", c, d)
-}
-func (r *Registry) image(c *Client, im *gateway.Image) (Object, error) { return r.make("Image", c, im) }
-func (r *Registry) screen(c *Client, s *gateway.Screen) (Object, error) {
-	return r.make("Screen", c, s)
-}
-func (r *Registry) plate(c *Client, p *gateway.Plate) (Object, error) { return r.make("Plate", c, p) }
-func (r *Registry) well(c *Client, w *WellData) (Object, error)       { return r.make("Well", c, w) }
