@@ -26,6 +26,7 @@ type imageFile struct {
 	mu   sync.Mutex // guards the fields below, which a newer listing may replace
 	img  wrappers.ImageObject
 	w, h int
+	key  string // of the rendering in the image cache, made once per update rather than per read
 }
 
 var (
@@ -47,8 +48,9 @@ func newImageFile(r *Root, img wrappers.ImageObject) *imageFile {
 func (f *imageFile) update(img wrappers.ImageObject) {
 	px := img.Pixels()
 	w, h := render.TargetSize(px.SizeX, px.SizeY, f.root.opts.MaxRenderSize)
+	key := fmt.Sprintf("image/%d/%dx%d", img.ID(), w, h)
 	f.mu.Lock()
-	f.img, f.w, f.h = img, w, h
+	f.img, f.w, f.h, f.key = img, w, h, key
 	f.mu.Unlock()
 }
 
@@ -113,8 +115,9 @@ func (f *imageFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, o
 // content returns the PNG, rendering it at most once however many readers
 // ask at the same time.
 func (f *imageFile) content(ctx context.Context) ([]byte, error) {
-	img, w, h := f.state()
-	key := fmt.Sprintf("image/%d/%dx%d", img.ID(), w, h)
+	f.mu.Lock()
+	img, w, h, key := f.img, f.w, f.h, f.key
+	f.mu.Unlock()
 	return f.root.images.Get(ctx, key, func(ctx context.Context) ([]byte, error) {
 		done := progress(f.root.log, "rendering "+describe(img))
 		start := time.Now()
