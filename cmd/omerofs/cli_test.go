@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -137,38 +136,8 @@ func TestMountFailuresSayOneLine(t *testing.T) {
 func TestDemoUnmountsOnSIGTERMWithReadsInFlight(t *testing.T) {
 	requireFUSE(t)
 	dir := filepath.Join(t.TempDir(), "mnt")
-	cmd := exec.Command(omerofsBinary(t), "demo", dir)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, logs := startMount(t, nil, "demo", dir)
 	defer cmd.Process.Kill()
-	mountedLine := make(chan string, 1)
-	var logMu sync.Mutex
-	var logText strings.Builder
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			logMu.Lock()
-			logText.WriteString(sc.Text() + "\n")
-			logMu.Unlock()
-			if strings.Contains(sc.Text(), "mounted") {
-				select {
-				case mountedLine <- sc.Text():
-				default:
-				}
-			}
-		}
-	}()
-	select {
-	case <-mountedLine:
-	case <-time.After(60 * time.Second):
-		t.Fatal("demo did not mount within 60s")
-	}
 	var files []string
 	filepath.WalkDir(filepath.Join(dir, "orphaned"), func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && len(files) < 40 {
@@ -197,10 +166,8 @@ func TestDemoUnmountsOnSIGTERMWithReadsInFlight(t *testing.T) {
 	go func() { waitErr <- cmd.Wait() }()
 	select {
 	case err := <-waitErr:
-		logMu.Lock()
-		defer logMu.Unlock()
 		if err != nil {
-			t.Fatalf("demo exited with %v after SIGTERM; log:\n%s", err, logText.String())
+			t.Fatalf("demo exited with %v after SIGTERM; log:\n%s", err, logs())
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("demo did not exit within 30s of SIGTERM")
