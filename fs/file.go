@@ -121,42 +121,18 @@ func (f *imageFile) content(ctx context.Context) ([]byte, error) {
 	return f.root.images.Get(ctx, key, func(ctx context.Context) ([]byte, error) {
 		done := progress(f.root.log, "rendering "+describe(img))
 		start := time.Now()
-		data, err := f.root.renderPNG(ctx, img, w, h)
+		rctx, cancel := context.WithTimeout(ctx, f.root.opts.RenderTimeout)
+		data, err := render.RenderPNG(rctx, img, w, h)
+		cancel()
 		done(err)
 		if err == nil {
-			f.root.stats.observeRender(time.Since(start))
+			took := time.Since(start)
+			f.root.stats.observeRender(took)
+			f.root.log.WithField("image", img.ID()).WithField("took", took).Debug("rendered")
 		}
 		if err != nil && ctx.Err() == nil {
 			f.root.log.WithError(err).Errorf("render %s", describe(img))
 		}
 		return data, err
 	})
-}
-
-// renderPNG renders img at w×h with a short-lived rendering engine: opened
-// for this image, used once, closed.
-func (r *Root) renderPNG(ctx context.Context, img wrappers.ImageObject, w, h int) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.opts.RenderTimeout)
-	defer cancel()
-	start := time.Now()
-	eng, err := img.OpenRenderingEngine(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("open rendering engine of image %d: %w", img.ID(), err)
-	}
-	defer eng.Close()
-	rgb, err := eng.Render(ctx, w, h)
-	if err != nil {
-		return nil, err // the engine's error names the image already
-	}
-	if rgb.Width != w || rgb.Height != h {
-		return nil, fmt.Errorf("render image %d: got %d×%d, want %d×%d", img.ID(), rgb.Width, rgb.Height, w, h)
-	}
-	want := render.PNGSize(w, h)
-	data := render.AppendPNG(make([]byte, 0, want), rgb)
-	if int64(len(data)) != want {
-		// Never hand out bytes whose length disagrees with what stat said.
-		return nil, fmt.Errorf("encode image %d: PNG of %d bytes, want %d", img.ID(), len(data), want)
-	}
-	r.log.WithField("image", img.ID()).WithField("took", time.Since(start)).Debug("rendered")
-	return data, nil
 }
