@@ -47,9 +47,7 @@ func (d *dir) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 	if errno != 0 {
 		return nil, errno
 	}
-	if d.root.thumbs != nil {
-		d.root.thumbs.folder(d.Path(nil), l)
-	}
+	d.root.folderThumbnails(d.Path(nil), l)
 	entries := make([]fuse.DirEntry, len(l.names))
 	for i, name := range l.names {
 		obj := l.byName[name]

@@ -16,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/omerofs/omerofs/cache"
+	"github.com/omerofs/omerofs/fs/thumbnails"
 	"github.com/omerofs/omerofs/wrappers"
 )
 
@@ -28,7 +29,7 @@ type Options struct {
 	Logger        logrus.FieldLogger
 	// ThumbnailDir, when set with Mountpoint, is the freedesktop thumbnail
 	// cache ($XDG_CACHE_HOME/thumbnails) that listed folders' images get
-	// OMERO's thumbnails written into (thumbnails.go).
+	// OMERO's thumbnails written into (package thumbnails).
 	ThumbnailDir string
 	Mountpoint   string // absolute path of the mount, for thumbnail URIs
 }
@@ -62,7 +63,7 @@ type Root struct {
 	mountTime time.Time
 	openFiles atomic.Int64
 	stats     Stats
-	thumbs    *thumbnailer
+	thumbs    *thumbnails.Writer // nil without thumbnails; set by Mount
 }
 
 // Stats returns the mount's counters (render latencies, errors by errno).
@@ -83,7 +84,6 @@ func NewRoot(client *wrappers.Client, images *cache.Cache, opts Options) *Root {
 		mountTime: time.Now(),
 	}
 	r.listings = newListingCache(r)
-	r.thumbs = newThumbnailer(r)
 	return r
 }
 

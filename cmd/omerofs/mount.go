@@ -166,6 +166,7 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 		ThumbnailDir:  thumbDir,
 		Mountpoint:    absDir,
 	})
+	defer root.Close() // waits for thumbnails being written
 	server, err := fs.Mount(p.dir, root, fs.MountOptions{
 		AllowOther: p.allowOther,
 		FsName:     "omerofs:" + hostOf(p.url),
