@@ -54,6 +54,12 @@ func (f *imageFile) update(img wrappers.ImageObject) {
 	f.mu.Unlock()
 }
 
+// id is the image's OMERO id.
+func (f *imageFile) id() int64 {
+	img, _, _ := f.state()
+	return img.ID()
+}
+
 // state returns the image and its rendered dimensions.
 func (f *imageFile) state() (wrappers.ImageObject, int, int) {
 	f.mu.Lock()
@@ -101,9 +107,7 @@ func (f *imageFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, o
 	}
 	data, err := f.content(ctx)
 	if err != nil {
-		errno := toErrno(err)
-		f.root.stats.countErrno(errno)
-		return nil, errno
+		return nil, f.root.fail(err, "read image %d", f.id())
 	}
 	if off >= int64(len(data)) {
 		return fuse.ReadResultData(nil), 0
@@ -131,7 +135,9 @@ func (f *imageFile) content(ctx context.Context) ([]byte, error) {
 			f.root.log.WithField("image", img.ID()).WithField("took", took).Debug("rendered")
 		}
 		if err != nil && ctx.Err() == nil {
+			// Logged here, once per render, not once per read sharing it.
 			f.root.log.WithError(err).Errorf("render %s", describe(img))
+			err = logged(err)
 		}
 		return data, err
 	})

@@ -48,7 +48,7 @@ func Mount(dir string, root *Root, mo MountOptions) (*fuse.Server, error) {
 			DirectMount: os.Geteuid() == 0,
 			PanicHandler: func(p any) fuse.Status {
 				// A bug must cost one operation an EIO, never the mount.
-				root.log.Errorf("internal error (please report): %v", p)
+				root.fail(fmt.Errorf("%v", p), "internal error (please report)")
 				return fuse.EIO
 			},
 		},
