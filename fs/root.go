@@ -20,11 +20,19 @@ import (
 	"github.com/omerofs/omerofs/wrappers"
 )
 
-// Options tune the tree. Zero values get the defaults of design.md.
+// The defaults of Options' zero values (design.md); the command's flags
+// show the same.
+const (
+	DefaultMetadataTTL   = 60 * time.Second
+	DefaultMaxRenderSize = 4096
+	DefaultRenderTimeout = 2 * time.Minute
+)
+
+// Options tune the tree. Zero values get the defaults above.
 type Options struct {
-	MetadataTTL   time.Duration // how long a listing is trusted (default 60s)
-	MaxRenderSize int           // longest side of a rendered PNG (default 4096)
-	RenderTimeout time.Duration // bound on one render, all requests included (default 2m)
+	MetadataTTL   time.Duration // how long a listing is trusted
+	MaxRenderSize int           // longest side of a rendered PNG
+	RenderTimeout time.Duration // bound on one render, all requests included
 	UID, GID      uint32        // owner shown for every entry
 	Logger        logrus.FieldLogger
 	// ThumbnailDir, when set with Mountpoint, is the freedesktop thumbnail
@@ -36,13 +44,13 @@ type Options struct {
 
 func (o *Options) setDefaults() {
 	if o.MetadataTTL <= 0 {
-		o.MetadataTTL = 60 * time.Second
+		o.MetadataTTL = DefaultMetadataTTL
 	}
 	if o.MaxRenderSize <= 0 {
-		o.MaxRenderSize = 4096
+		o.MaxRenderSize = DefaultMaxRenderSize
 	}
 	if o.RenderTimeout <= 0 {
-		o.RenderTimeout = 2 * time.Minute
+		o.RenderTimeout = DefaultRenderTimeout
 	}
 	if o.Logger == nil {
 		o.Logger = logrus.StandardLogger()

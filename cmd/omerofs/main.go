@@ -79,9 +79,7 @@ or any image viewer.`,
 			return setupLogging(lo)
 		},
 	}
-	root.PersistentFlags().StringVar(&lo.level, "log-level", "info", "log level: error, warn, info or debug (debug shows each request)")
-	root.PersistentFlags().StringVar(&lo.format, "log-format", "text", "log format: text or json")
-	root.PersistentFlags().StringVar(&lo.config, "config", "", "config file (default ~/.config/omerofs/config)")
+	addOptions(root.PersistentFlags(), globalOptions(&lo))
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see 'omerofs %s --help')", err, cmd.Name())}
 	})
