@@ -124,15 +124,6 @@ func (c *Conn) RenderRegion(ctx context.Context, imageID int64, z, t int, q url.
 	return data, nil
 }
 
-// RenderThumbnail renders OMERO's thumbnail of an image, longest side size.
-func (c *Conn) RenderThumbnail(ctx context.Context, imageID int64, size int) ([]byte, error) {
-	data, err := c.getJPEG(ctx, "webgateway/render_thumbnail/"+id(imageID)+"/"+strconv.Itoa(size)+"/", nil)
-	if err != nil {
-		return nil, fmt.Errorf("thumbnail of image %d: %w", imageID, err)
-	}
-	return data, nil
-}
-
 // MaxThumbnailBatch is webgateway's limit of ids per get_thumbnails call:
 // callers with more images split them into batches of this size.
 const MaxThumbnailBatch = 50

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/adler32"
 	"hash/crc32"
-	"io"
 	"sort"
 	"strings"
 )
@@ -36,7 +35,7 @@ func zlibLen(raw int64) int64 {
 	return 2 + raw + 5*blocks + 4
 }
 
-// PNGSize is the exact length of EncodePNG's output for a w × h image, or 0
+// PNGSize is the exact length of AppendPNG's output for a w × h image, or 0
 // when w or h is not positive.
 func PNGSize(w, h int) int64 {
 	if w <= 0 || h <= 0 {
@@ -45,15 +44,6 @@ func PNGSize(w, h int) int64 {
 	z := zlibLen(rawLen(w, h))
 	chunks := (z + idatChunkMax - 1) / idatChunkMax
 	return int64(len(pngSignature)) + 25 + z + 12*chunks + 12
-}
-
-// EncodePNG writes img as an 8-bit RGB PNG with stored-block compression.
-func EncodePNG(w io.Writer, img *Image) error {
-	if img.Width <= 0 || img.Height <= 0 || len(img.Pix) != img.Width*img.Height*3 {
-		return errors.New("encode PNG: empty or inconsistent image")
-	}
-	_, err := w.Write(AppendPNG(nil, img))
-	return err
 }
 
 // AppendPNG appends the PNG of img to dst and returns the extended slice;
