@@ -1,8 +1,9 @@
 // Package fs is the FUSE adaptor of omerofs: it shows OMERO containers as
 // read-only directories and images as PNG files. It stays thin. Listing goes
 // through wrappers, names through names.go, rendered bytes through the cache
-// package and rendering through render; this package only maps them onto
-// go-fuse nodes and errnos.
+// package, rendering through one call (render.RenderPNG) and file-manager
+// thumbnails through fs/thumbnails; this package only maps them onto go-fuse
+// nodes, and every failure onto an errno in one place (errno.go: Root.fail).
 package fs
 
 import (

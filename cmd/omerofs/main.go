@@ -1,6 +1,7 @@
 // Command omerofs mounts an OMERO server as a read-only filesystem of
-// folders and PNG images. See design.md for the contract and docs/usage.md
-// for examples.
+// folders and PNG images. See docs/design.md for the contract and
+// docs/usage.md for examples. Its options are declared once, in
+// options.go.
 package main
 
 import (
