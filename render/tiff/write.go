@@ -137,22 +137,23 @@ func (f *File) Size() (int64, error) {
 	return l.size, nil
 }
 
-// rational writes v as a TIFF RATIONAL with the largest denominator that
-// keeps the numerator in range.
+// rational writes v as a TIFF RATIONAL over 10⁶, as ImageJ does
+// (TiffEncoder.writeScale), with a smaller denominator when the numerator
+// would pass Java's int range (ImageJ reads them as ints).
 func rational(v float64) (num, den uint32) {
 	if !(v > 0) || math.IsInf(v, 0) {
 		return 1, 1
 	}
 	d := 1e6
-	for d > 1 && v*d > math.MaxUint32 {
+	for d > 1 && v*d > math.MaxInt32 {
 		d /= 10
 	}
 	n := math.Round(v * d)
 	if n < 1 {
 		n = 1
 	}
-	if n > math.MaxUint32 {
-		n = math.MaxUint32
+	if n > math.MaxInt32 {
+		n = math.MaxInt32
 	}
 	return uint32(n), uint32(d)
 }
