@@ -10,25 +10,30 @@ import (
 // service in regions of at most MaxPlane² pixels (it refuses larger ones),
 // as wide as MaxPlane at most.
 func (p *Pixels) pixelBufferRows(ctx context.Context, z, c, t, y0, h int) ([]byte, error) {
+	out := make([]byte, h*p.im.SizeX*p.im.Type.Bytes())
+	return out, p.pixelBufferRegion(ctx, -1, z, c, t, 0, y0, p.im.SizeX, h, out)
+}
+
+// pixelBufferRegion fetches a w × h region at an engine resolution (-1 =
+// full size) into buf, in pieces of at most MaxPlane² pixels.
+func (p *Pixels) pixelBufferRegion(ctx context.Context, resolution, z, c, t, x0, y0, w, h int, buf []byte) error {
 	im := p.im
 	bpp := im.Type.Bytes()
-	rowBytes := im.SizeX * bpp
-	out := make([]byte, h*rowBytes)
-	tileW := min(im.SizeX, MaxPlane)
+	tileW := min(w, MaxPlane)
 	tileH := max(1, min(h, MaxPlane*MaxPlane/tileW))
 	for ty := y0; ty < y0+h; ty += tileH {
 		rh := min(tileH, y0+h-ty)
-		for tx := 0; tx < im.SizeX; tx += tileW {
-			rw := min(tileW, im.SizeX-tx)
+		for tx := x0; tx < x0+w; tx += tileW {
+			rw := min(tileW, x0+w-tx)
 			data, err := p.routes.conn.PixelBufferTile(ctx, p.routes.pixelBuffer, gateway.TileRequest{
-				ImageID: im.ID, Z: z, C: c, T: t, X: tx, Y: ty, W: rw, H: rh, Resolution: -1, BytesPerPixel: bpp})
+				ImageID: im.ID, Z: z, C: c, T: t, X: tx, Y: ty, W: rw, H: rh, Resolution: resolution, BytesPerPixel: bpp})
 			if err != nil {
-				return nil, err
+				return err
 			}
 			for r := 0; r < rh; r++ {
-				copy(out[(ty-y0+r)*rowBytes+tx*bpp:], data[r*rw*bpp:(r+1)*rw*bpp])
+				copy(buf[((ty-y0+r)*w+tx-x0)*bpp:], data[r*rw*bpp:(r+1)*rw*bpp])
 			}
 		}
 	}
-	return out, nil
+	return nil
 }

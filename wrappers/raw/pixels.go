@@ -178,3 +178,54 @@ func (p *Pixels) band(ctx context.Context, z, c, t, b int) ([]byte, error) {
 	}
 	return v.([]byte), nil
 }
+
+// Levels is how many resolution levels this route reads: the image's
+// pyramid through the pixel-buffer service, the full size only otherwise
+// (omero-web-zarr's lower levels come byte-swapped, and the OME-TIFF export
+// has none).
+func (p *Pixels) Levels() int {
+	if p.route == PixelBuffer {
+		return max(p.im.Levels, 1)
+	}
+	return 1
+}
+
+// ReadRegion fills buf with the w × h region at (x, y) of plane (z, c, t)
+// at a resolution level (0 = full size, each next one smaller; see
+// Levels): w·h values, big-endian. It is the region source of an
+// image.ome.zarr chunk (render/ngff.RegionSource).
+func (p *Pixels) ReadRegion(ctx context.Context, level, z, c, t, x, y, w, h int, buf []byte) error {
+	im := p.im
+	bpp := im.Type.Bytes()
+	if level < 0 || level >= p.Levels() || x < 0 || y < 0 || w <= 0 || h <= 0 || len(buf) != w*h*bpp ||
+		(level == 0 && (x+w > im.SizeX || y+h > im.SizeY)) {
+		return fmt.Errorf("image %d: region %d,%d %d×%d at level %d into %d bytes: out of range (%d levels through %s)",
+			im.ID, x, y, w, h, level, len(buf), p.Levels(), p.route)
+	}
+	if z < 0 || z >= im.SizeZ || c < 0 || c >= im.SizeC || t < 0 || t >= im.SizeT {
+		return fmt.Errorf("image %d: no plane z=%d c=%d t=%d", im.ID, z, c, t)
+	}
+	if p.route == PixelBuffer {
+		resolution := -1
+		if level > 0 {
+			resolution = p.Levels() - 1 - level // the engine counts from the smallest
+		}
+		if err := p.pixelBufferRegion(ctx, resolution, z, c, t, x, y, w, h, buf); err != nil {
+			return fmt.Errorf("raw pixels of image %d through %s: %w", im.ID, p.route, err)
+		}
+		return nil
+	}
+	rowBytes := im.SizeX * bpp
+	rows := make([]byte, min(h, max(1, bandBytes/rowBytes))*rowBytes)
+	for r0 := 0; r0 < h; {
+		n := min(h-r0, len(rows)/rowBytes)
+		if err := p.ReadRows(ctx, z, c, t, y+r0, n, rows[:n*rowBytes]); err != nil {
+			return err
+		}
+		for r := 0; r < n; r++ {
+			copy(buf[(r0+r)*w*bpp:(r0+r+1)*w*bpp], rows[r*rowBytes+x*bpp:])
+		}
+		r0 += n
+	}
+	return nil
+}

@@ -38,7 +38,7 @@ func named(t *testing.T, s *testserver.Server, name string) (testserver.Image, I
 			if err != nil {
 				t.Fatal(err)
 			}
-			return im, Image{ID: im.ID, SizeX: im.SizeX, SizeY: im.SizeY, SizeZ: im.SizeZ, SizeC: im.SizeC, SizeT: im.SizeT, Type: pt}
+			return im, Image{ID: im.ID, SizeX: im.SizeX, SizeY: im.SizeY, SizeZ: im.SizeZ, SizeC: im.SizeC, SizeT: im.SizeT, Type: pt, Levels: im.Levels}
 		}
 	}
 	t.Fatalf("no image %q", name)
@@ -189,5 +189,46 @@ func TestBadReads(t *testing.T) {
 	px, _ = routes.Open(gone)
 	if err := px.ReadRows(context.Background(), 0, 0, 0, 0, 1, make([]byte, 320)); !errors.Is(err, gateway.ErrNotFound) {
 		t.Errorf("a missing image: %v", err)
+	}
+}
+
+// Regions at any level through the pixel-buffer service, at full size
+// through every route: the region source of image.ome.zarr chunks.
+func TestRegions(t *testing.T) {
+	s, conn := connect(t, testserver.Options{PixelBuffer: true, Zarr: true})
+	routes := Probe(context.Background(), conn, Options{SpoolDir: t.TempDir()})
+	ti, im := named(t, s, "Big slide.svs")
+	px, _ := routes.OpenWith(im, PixelBuffer)
+	if px.Levels() != 5 {
+		t.Fatalf("%d levels", px.Levels())
+	}
+	for _, level := range []int{0, 2, 4} {
+		buf := make([]byte, 300*200)
+		if err := px.ReadRegion(context.Background(), level, 0, 1, 0, 900, 500, 300, 200, buf); err != nil {
+			t.Fatal(err)
+		}
+		if want, _ := testserver.RawRegion(ti, level, 0, 1, 0, 900, 500, 300, 200); !bytes.Equal(buf, want) {
+			t.Fatalf("level %d region differs", level)
+		}
+	}
+	zpx, _ := routes.OpenWith(im, Zarr)
+	if zpx.Levels() != 1 || zpx.ReadRegion(context.Background(), 1, 0, 0, 0, 0, 0, 4, 4, make([]byte, 16)) == nil {
+		t.Fatal("zarr reads lower levels")
+	}
+	ti, im = named(t, s, "mitosis_02.dv") // 200×200, C 2, T 12, uint16
+	want, _ := testserver.RawRegion(ti, 0, 0, 1, 11, 150, 20, 50, 170)
+	for _, route := range routes.Available() {
+		px, err := routes.OpenWith(im, route)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 50*170*2)
+		if err := px.ReadRegion(context.Background(), 0, 0, 1, 11, 150, 20, 50, 170, buf); err != nil || !bytes.Equal(buf, want) {
+			t.Fatalf("%s: region differs (%v)", route, err)
+		}
+		if px.ReadRegion(context.Background(), 0, 0, 1, 11, 151, 20, 50, 170, buf) == nil {
+			t.Fatalf("%s: region past the edge read", route)
+		}
+		px.Close()
 	}
 }

@@ -43,6 +43,9 @@ type Image struct {
 	ID                                int64
 	SizeX, SizeY, SizeZ, SizeC, SizeT int
 	Type                              tiff.PixelType
+	// Levels is the number of pyramid levels (imgData's "levels"; 0 or 1:
+	// no pyramid). Only the pixel-buffer route reads levels below full size.
+	Levels int
 }
 
 func (im Image) check() error {
