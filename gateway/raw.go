@@ -81,13 +81,9 @@ func (c *Conn) PixelBufferTile(ctx context.Context, info *PixelBufferInfo, r Til
 		q.Set("resolution", strconv.Itoa(r.Resolution))
 	}
 	want := int64(r.W) * int64(r.H) * int64(r.BytesPerPixel)
-	req := request{method: http.MethodGet, path: path, query: q, maxBody: want}
 	// The service reads the OMERO.web session cookie from its Redis store;
 	// the session key itself works wherever the cookie's path does not.
-	if ec := c.EventContext(); ec != nil && ec.SessionUUID != "" {
-		req.headers = map[string]string{"X-OMERO-Session-Key": ec.SessionUUID}
-	}
-	resp, err := c.do(ctx, req)
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: path, query: q, maxBody: want, sessionKey: true})
 	if err != nil {
 		return nil, fmt.Errorf("pixel-buffer tile of image %d: %w", r.ImageID, err)
 	}

@@ -232,3 +232,35 @@ func TestRegions(t *testing.T) {
 		px.Close()
 	}
 }
+
+// A spoiled answer is an error, never wrong bytes, and the next read
+// recovers; an expired session is renewed behind every route.
+func TestFaultsAndExpiredSessions(t *testing.T) {
+	s, conn := connect(t, testserver.Options{PixelBuffer: true, Zarr: true})
+	ti, im := named(t, s, "histology.tif")
+	routes := Probe(context.Background(), conn, Options{ProbeImage: im.ID, SpoolDir: t.TempDir()})
+	for _, c := range []struct {
+		route Route
+		kind  string
+	}{{PixelBuffer, "pixel_buffer_tile"}, {Zarr, "zarr_chunk"}, {OMETiff, "render_ome_tiff"}} {
+		for _, fk := range []testserver.FaultKind{testserver.TruncateBody, testserver.ResetMidBody, testserver.Status} {
+			px, err := routes.OpenWith(im, c.route)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// two spoiled answers: the gateway retries a failed GET once
+			s.SetFault(testserver.Fault{Match: c.kind, Kind: fk, Status: 502, Count: 2})
+			buf := make([]byte, 10*im.SizeX)
+			if err := px.ReadRows(context.Background(), 0, 1, 0, 100, 10, buf); err == nil {
+				t.Fatalf("%s, fault %d: no error", c.route, fk)
+			}
+			s.ClearFaults()
+			checkPlane(t, px, ti, 0, 1, 0)
+			px.Close()
+		}
+		px, _ := routes.OpenWith(im, c.route)
+		s.ExpireSessions()
+		checkPlane(t, px, ti, 0, 2, 0)
+		px.Close()
+	}
+}
