@@ -176,6 +176,20 @@ func TestHugePlaneStreams(t *testing.T) {
 	if s8, _ := PlaneSize(50000, 30000, Double); s8 < 12e9 {
 		t.Fatalf("double plane %d: want BigTIFF above 4 GiB", s8)
 	}
+	// random reads of the huge plane ask only for the rows they cover
+	prep, err := f.Prepare()
+	if err != nil || prep.Size() != size {
+		t.Fatalf("prepared %v, %v", prep, err)
+	}
+	var asked [][2]int
+	src := func(p, y, n int, b []byte) error { asked = append(asked, [2]int{y, n}); return nil }
+	head := make([]byte, 16)
+	if _, err := prep.ReadAt(head, 0, src); err != nil || string(head[:4]) != "MM\x00*" || len(asked) != 0 {
+		t.Fatalf("header % x, %v, asked %v", head, err, asked)
+	}
+	if n, err := prep.ReadAt(make([]byte, 100), size-100, src); n != 100 || err != nil || len(asked) != 1 || asked[0] != [2]int{29999, 1} {
+		t.Fatalf("tail: %d %v, asked %v", n, err, asked)
+	}
 	// stream a band of the huge plane's width: the buffer stays small
 	f = Plane(50000, 40, Uint16, 0.25, 0.25, 0)
 	maxBuf := 0

@@ -359,18 +359,34 @@ func (f *File) Segments() ([]Segment, error) {
 	return segs, nil
 }
 
-// ReadAt fills b from offset off of the file, asking src only for the rows
-// that range covers. It returns io.EOF when b reaches past the end.
-func (f *File) ReadAt(b []byte, off int64, src RowSource) (int, error) {
+// Prepared is a file's layout computed once, for the many reads of a file
+// served at random offsets.
+type Prepared struct {
+	size int64
+	segs []Segment
+}
+
+// Prepare computes the layout (the IFDs' bytes included) once.
+func (f *File) Prepare() (*Prepared, error) {
 	segs, err := f.Segments()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
+	last := segs[len(segs)-1]
+	return &Prepared{size: last.Offset + last.Length, segs: segs}, nil
+}
+
+// Size is the file's length.
+func (p *Prepared) Size() int64 { return p.size }
+
+// ReadAt fills b from offset off of the file, asking src only for the rows
+// that range covers. It returns io.EOF when b reaches past the end.
+func (p *Prepared) ReadAt(b []byte, off int64, src RowSource) (int, error) {
 	if off < 0 {
 		return 0, errors.New("tiff: negative offset")
 	}
 	n := 0
-	for _, s := range segs {
+	for _, s := range p.segs {
 		if n == len(b) {
 			break
 		}
@@ -399,4 +415,13 @@ func (f *File) ReadAt(b []byte, off int64, src RowSource) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// ReadAt is Prepare then ReadAt, for a single read.
+func (f *File) ReadAt(b []byte, off int64, src RowSource) (int, error) {
+	p, err := f.Prepare()
+	if err != nil {
+		return 0, err
+	}
+	return p.ReadAt(b, off, src)
 }
