@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -246,5 +249,92 @@ func TestOMETiff(t *testing.T) {
 		if status != http.StatusOK || string(b) != want || h.Get("Content-Type") != "application/javascript" {
 			t.Errorf("dryrun of %d: %d %q %s", id, status, b, h.Get("Content-Type"))
 		}
+	}
+}
+
+func debianPython(t *testing.T, modules ...string) string {
+	t.Helper()
+	py := "/usr/bin/python3"
+	for _, m := range modules {
+		if err := exec.Command(py, "-c", "import "+m).Run(); err != nil {
+			t.Skipf("python module %s missing (apt-get install python3-%s)", m, m)
+		}
+	}
+	return py
+}
+
+// zarr-python reads what the omero-web-zarr stand-in serves, copied into
+// a folder as is: its .zarray, its Blosc chunks, its swapped chunk shape.
+func TestZarrPythonReadsOurZarr(t *testing.T) {
+	py := debianPython(t, "zarr", "numpy")
+	s, c := rawLoggedIn(t, Options{Zarr: true})
+	im := imageNamed(t, s, "membrane.czi") // 128×160, Z 5, C 4, T 3, int16: chunks 128 rows × 160 columns
+	dir := t.TempDir()
+	get := func(p string) []byte {
+		status, _, b := c.get(fmt.Sprintf("/zarr/v0.4/image/%d.zarr/%s", im.ID, p))
+		if status != http.StatusOK {
+			t.Fatalf("%s: %d", p, status)
+		}
+		return b
+	}
+	put := func(p string, b []byte) {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), b, 0o644)
+	}
+	put(".zgroup", get(".zgroup"))
+	put(".zattrs", get(".zattrs"))
+	put("0/.zarray", get("0/.zarray"))
+	for tt := 0; tt < im.SizeT; tt++ {
+		for ch := 0; ch < im.SizeC; ch++ {
+			for z := 0; z < im.SizeZ; z++ {
+				for y := 0; y < 2; y++ { // 160 rows in chunks of 128
+					p := fmt.Sprintf("0/%d/%d/%d/%d/0", tt, ch, z, y)
+					put(p, get(p))
+				}
+			}
+		}
+	}
+	out, err := exec.Command(py, "-c", `
+import sys, zarr
+a = zarr.open_group(sys.argv[1], mode="r")["0"]
+print(a.shape, a.dtype.str, a[2, 3, 4, 150, 100], a[0, 0, 0, 0, 0])
+`, dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("zarr: %v\n%s", err, out)
+	}
+	v := func(x, y, z, c, tt int) int {
+		b, _ := RawRegion(im, 0, z, c, tt, x, y, 1, 1)
+		return int(int16(uint16(b[0])<<8 | uint16(b[1])))
+	}
+	if want := fmt.Sprintf("(3, 4, 5, 160, 128) <i2 %d %d", v(100, 150, 4, 3, 2), v(0, 0, 0, 0, 0)); strings.TrimSpace(string(out)) != want {
+		t.Fatalf("zarr-python read %q, want %q", out, want)
+	}
+}
+
+// tifffile reads the OME-TIFF export as one 5-D OME series.
+func TestTifffileReadsOurOMETiff(t *testing.T) {
+	py := debianPython(t, "tifffile", "numpy")
+	s, c := rawLoggedIn(t, Options{})
+	im := imageNamed(t, s, "membrane.czi")
+	status, _, b := c.get(fmt.Sprintf("/webgateway/render_ome_tiff/i/%d/", im.ID))
+	if status != http.StatusOK {
+		t.Fatal(status)
+	}
+	path := filepath.Join(t.TempDir(), "x.ome.tiff")
+	os.WriteFile(path, b, 0o644)
+	out, err := exec.Command(py, "-c", `
+import sys, tifffile
+with tifffile.TiffFile(sys.argv[1]) as f:
+    s = f.series[0]
+    a = s.asarray()
+    print(f.is_ome, s.axes, a.shape, a.dtype.name, a[2, 3, 4, 150, 100])
+`, path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tifffile: %v\n%s", err, out)
+	}
+	px, _ := RawRegion(im, 0, 4, 3, 2, 100, 150, 1, 1)
+	want := fmt.Sprintf("True TCZYX (3, 4, 5, 160, 128) int16 %d", int16(uint16(px[0])<<8|uint16(px[1])))
+	if strings.TrimSpace(string(out)) != want {
+		t.Fatalf("tifffile read %q, want %q", out, want)
 	}
 }
