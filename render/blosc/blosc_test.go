@@ -217,3 +217,15 @@ print(" ".join(bad) or "ok")
 		t.Fatalf("numcodecs decoding our frames: %v %s", err, out)
 	}
 }
+
+func BenchmarkDecode(b *testing.B) {
+	src := sample(4<<20, 2, 3) // a 2048×1024 uint16 chunk
+	frame, _ := Encode(src, 2, ByteShuffle)
+	dst := make([]byte, len(src))
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		if err := Decode(dst, frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
