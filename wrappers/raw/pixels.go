@@ -32,10 +32,12 @@ type Pixels struct {
 	flight singleflight.Group
 }
 
-// bandBytes bounds a pixel-buffer band; keptBands how many bands stay.
+// bandBytes bounds a pixel-buffer band; keptBands how many bands stay,
+// and keptBytes about how many bytes they may hold (one band at least).
 const (
 	bandBytes = 4 << 20
 	keptBands = 4
+	keptBytes = 64 << 20
 )
 
 // Open returns the reader of an image's pixels through the route Choose
@@ -100,6 +102,8 @@ func (p *Pixels) setup(ctx context.Context) error {
 			return err
 		}
 		p.zarr, p.bandH = a, a.chunkY
+		// a row of whole-plane chunks can be a whole plane: keep fewer
+		p.bands.Resize(max(1, min(keptBands, keptBytes/(a.chunkY*p.im.SizeX*p.im.Type.Bytes()))))
 	case OMETiff:
 		s, err := downloadOMETiff(ctx, p.routes.conn, p.im, p.routes.spoolDir)
 		if err != nil {
