@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -17,22 +18,33 @@ import (
 	"github.com/omerofs/omerofs/testserver"
 )
 
-// buildBinary compiles omerofs once for the CLI tests.
+// buildOnce holds the omerofs binary the CLI tests build once, in binDir.
 var buildOnce struct {
 	sync.Once
 	path string
 	err  error
 }
 
+// binDir is this test binary's temporary folder for the omerofs binary,
+// removed by TestMain when the tests end.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "omerofs-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 func omerofsBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "omerofs-bin")
-		if err != nil {
-			buildOnce.err = err
-			return
-		}
-		buildOnce.path = filepath.Join(dir, "omerofs")
+		buildOnce.path = filepath.Join(binDir, "omerofs")
 		out, err := exec.Command("go", "build", "-o", buildOnce.path, ".").CombinedOutput()
 		if err != nil {
 			buildOnce.err = errors.New(string(out))
