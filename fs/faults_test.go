@@ -592,7 +592,7 @@ func TestServerDownAndBack(t *testing.T) {
 	id := objectID(t, m, histologyPNG)
 	dupID := objectID(t, m, duplicateDir)
 
-	addr := m.http.Listener.Addr().String()
+	addr := m.http.Addr()
 	m.http.Close() // closes the listener and every connection: refused from now on
 	data, err := readFile(t, m, histologyPNG)
 	checkFailed(t, "read with the server down", data, err, syscall.EIO)

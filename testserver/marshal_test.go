@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -42,11 +41,9 @@ type client struct {
 
 func newClient(t *testing.T, opts Options) (*Server, *client) {
 	t.Helper()
-	s := New(opts)
-	hs := httptest.NewServer(s)
-	t.Cleanup(hs.Close)
+	hs := Start(t, opts)
 	jar, _ := cookiejar.New(nil)
-	return s, &client{t: t, base: hs.URL, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return hs.Server, &client{t: t, base: hs.URL, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
 func (c *client) get(path string) (int, http.Header, []byte) {

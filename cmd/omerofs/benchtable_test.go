@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omerofs/omerofs/fs/fusetest"
 	"github.com/omerofs/omerofs/render"
 )
 
@@ -35,7 +36,7 @@ func TestBenchTable(t *testing.T) {
 	if os.Getenv("OMEROFS_BENCH") == "" {
 		t.Skip("the benchmark table runs under make bench (OMEROFS_BENCH=1)")
 	}
-	requireFUSE(t)
+	fusetest.RequireFUSE(t)
 	set := os.Getenv("OMEROFS_BENCH_SET")
 	if set == "" {
 		set = "10000,1024,1024,3,uint16"

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omerofs/omerofs/fs/fusetest"
 	"github.com/omerofs/omerofs/testserver"
 )
 
@@ -103,8 +103,7 @@ func TestHelpHasExamples(t *testing.T) {
 // unreachable server or a bad mountpoint give one clear line and a non-zero
 // exit, and leave no mount behind.
 func TestMountFailuresSayOneLine(t *testing.T) {
-	hs := httptest.NewServer(testserver.New(testserver.Options{}))
-	defer hs.Close()
+	hs := testserver.Start(t, testserver.Options{})
 	empty := t.TempDir()
 	full := t.TempDir()
 	if err := os.WriteFile(filepath.Join(full, "x"), nil, 0o644); err != nil {
@@ -146,7 +145,7 @@ func TestMountFailuresSayOneLine(t *testing.T) {
 // images from several goroutines, sends SIGTERM in the middle, and expects a
 // clean exit with the mount gone.
 func TestDemoUnmountsOnSIGTERMWithReadsInFlight(t *testing.T) {
-	requireFUSE(t)
+	fusetest.RequireFUSE(t)
 	dir := filepath.Join(t.TempDir(), "mnt")
 	cmd, logs := startMount(t, nil, "demo", dir)
 	defer cmd.Process.Kill()
@@ -187,16 +186,5 @@ func TestDemoUnmountsOnSIGTERMWithReadsInFlight(t *testing.T) {
 	wg.Wait()
 	if mounted, _ := isMountpoint(dir); mounted {
 		t.Fatalf("%s is still mounted after SIGTERM", dir)
-	}
-}
-
-// requireFUSE skips, loudly, only where FUSE truly cannot work.
-func requireFUSE(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		t.Skipf("SKIPPING FUSE TEST: /dev/fuse is absent (%v); this test mounts for real and runs in CI", err)
-	}
-	if _, err := exec.LookPath("fusermount3"); err != nil && os.Geteuid() != 0 {
-		t.Skipf("SKIPPING FUSE TEST: no fusermount3 and not root; run 'make deps'")
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omerofs/omerofs/fs/fusetest"
 	"github.com/omerofs/omerofs/testserver"
 )
 
@@ -43,7 +43,7 @@ func TestFstabArgsAndFlags(t *testing.T) {
 // "omerofs" through /bin/sh, which looks it up in its PATH. This test puts
 // the binary in a temporary folder on that PATH instead of installing it.
 func TestMountTypeFuseOmerofs(t *testing.T) {
-	requireFUSE(t)
+	fusetest.RequireFUSE(t)
 	if os.Geteuid() != 0 {
 		t.Skip("SKIPPING: mount.fuse3 with a fuse.* type needs root here")
 	}
@@ -53,8 +53,7 @@ func TestMountTypeFuseOmerofs(t *testing.T) {
 			t.Skip("SKIPPING: no mount.fuse3 (fuse3 package); run 'make deps'")
 		}
 	}
-	hs := httptest.NewServer(testserver.New(testserver.Options{}))
-	defer hs.Close()
+	hs := testserver.Start(t, testserver.Options{})
 	bin := t.TempDir()
 	data, err := os.ReadFile(omerofsBinary(t))
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omerofs/omerofs/fs/fusetest"
 	"github.com/omerofs/omerofs/testserver"
 )
 
@@ -68,10 +68,9 @@ func startMount(t *testing.T, env []string, args ...string) (*exec.Cmd, func() s
 // key, at debug level (every request logged), exercises the mount, and
 // greps everything the process printed.
 func TestSecretsNeverLogged(t *testing.T) {
-	requireFUSE(t)
-	ts := testserver.New(testserver.Options{})
-	hs := httptest.NewServer(ts)
-	defer hs.Close()
+	fusetest.RequireFUSE(t)
+	hs := testserver.Start(t, testserver.Options{})
+	ts := hs.Server
 	const password = "demo" // the demo user's; a secret like any other
 	key := "per-subtest"
 	for _, c := range []struct {
@@ -118,7 +117,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 // mount without its process, and checks that the next mount there says
 // what happened and the exact command that fixes it.
 func TestDeadMountIsExplained(t *testing.T) {
-	requireFUSE(t)
+	fusetest.RequireFUSE(t)
 	dir := filepath.Join(t.TempDir(), "mnt")
 	cmd, _ := startMount(t, nil, "demo", dir)
 	cmd.Process.Kill()
