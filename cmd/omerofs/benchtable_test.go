@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -61,18 +60,15 @@ func TestBenchTable(t *testing.T) {
 	mount := exec.Command(bin, "mount", "--user", "demo", "--cache-size", "256MiB", "--max-requests", strconv.Itoa(maxRequests),
 		"--metrics-addr", "127.0.0.1:"+metricsPort, base, dir)
 	mount.Env = append(os.Environ(), "OMERO_PASSWORD=demo")
-	stderr, _ := mount.StderrPipe()
+	var mountLog lockedBuffer
+	mount.Stderr = &mountLog
 	if err := mount.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { mount.Process.Signal(os.Interrupt); mount.Wait() }()
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), "mounted") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, stderr)
+	exited := make(chan struct{})
+	go func() { mount.Wait(); close(exited) }()
+	defer func() { mount.Process.Signal(os.Interrupt); <-exited }()
+	fusetest.WaitMountedOrExit(t, dir, exited, mountLog.String)
 	ds := filepath.Join(dir, "projects", "Benchmark", "Benchmark")
 	os.ReadDir(filepath.Join(dir, "projects", "Benchmark"))
 

@@ -146,7 +146,7 @@ func TestMountFailuresSayOneLine(t *testing.T) {
 // clean exit with the mount gone.
 func TestDemoUnmountsOnSIGTERMWithReadsInFlight(t *testing.T) {
 	fusetest.RequireFUSE(t)
-	dir := filepath.Join(t.TempDir(), "mnt")
+	dir := fusetest.Dir(t)
 	cmd, logs := startMount(t, nil, "demo", dir)
 	defer cmd.Process.Kill()
 	var files []string
@@ -184,7 +184,7 @@ func TestDemoUnmountsOnSIGTERMWithReadsInFlight(t *testing.T) {
 		t.Fatal("demo did not exit within 30s of SIGTERM")
 	}
 	wg.Wait()
-	if mounted, _ := isMountpoint(dir); mounted {
+	if fusetest.Mounted(dir) {
 		t.Fatalf("%s is still mounted after SIGTERM", dir)
 	}
 }

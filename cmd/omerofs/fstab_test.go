@@ -5,9 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/omerofs/omerofs/fs/fusetest"
 	"github.com/omerofs/omerofs/testserver"
@@ -66,8 +64,7 @@ func TestMountTypeFuseOmerofs(t *testing.T) {
 	env := []string{"PATH=" + bin + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + t.TempDir(), "TMPDIR=" + t.TempDir()}
 	pw := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(pw, []byte("demo\n"), 0o600)
-	dir := filepath.Join(t.TempDir(), "mnt")
-	os.Mkdir(dir, 0o755)
+	dir := fusetest.Dir(t)
 	run := func(opts string) ([]byte, error) {
 		cmd := exec.Command(helper, hs.URL, dir, "-o", opts, "-t", "fuse.omerofs")
 		cmd.Env = env
@@ -76,7 +73,6 @@ func TestMountTypeFuseOmerofs(t *testing.T) {
 	if out, err := run("user=demo,password_file=" + pw + ",cache_size=64MiB,nodev"); err != nil {
 		t.Fatalf("mount.fuse3 -t fuse.omerofs: %v\n%s", err, out)
 	}
-	defer syscall.Unmount(dir, syscall.MNT_DETACH)
 	ents, err := os.ReadDir(filepath.Join(dir, "projects"))
 	if err != nil || len(ents) == 0 {
 		t.Fatalf("projects through the fstab mount: %d, %v", len(ents), err)
@@ -84,15 +80,7 @@ func TestMountTypeFuseOmerofs(t *testing.T) {
 	if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
 		t.Fatalf("umount: %v %s", err, out)
 	}
-	for i := 0; i < 100; i++ {
-		if m, _ := isMountpoint(dir); !m {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if m, _ := isMountpoint(dir); m {
-		t.Fatal("still mounted after umount")
-	}
+	fusetest.WaitUnmounted(t, dir)
 	// A bad password: the mount fails with omerofs's own line.
 	os.WriteFile(pw, []byte("wrong\n"), 0o600)
 	out, err := run("user=demo,password_file=" + pw)

@@ -78,19 +78,20 @@ func WaitMounted(t testing.TB, dir string) {
 }
 
 // WaitMountedOrExit waits until dir is a mount point, failing at once if
-// exited closes first (the process that should mount it has ended).
-func WaitMountedOrExit(t testing.TB, dir string, exited <-chan struct{}) {
+// exited closes first (the process that should mount it has ended). A
+// failure shows log(), the process's output so far.
+func WaitMountedOrExit(t testing.TB, dir string, exited <-chan struct{}, log func() string) {
 	t.Helper()
 	deadline := time.After(Bound)
 	for !Mounted(dir) {
 		select {
 		case <-exited:
 			if !Mounted(dir) {
-				t.Fatalf("the process exited before mounting %s", dir)
+				t.Fatalf("the process exited before mounting %s:\n%s", dir, log())
 			}
 			return
 		case <-deadline:
-			t.Fatalf("waited %v for %s to be mounted", Bound, dir)
+			t.Fatalf("waited %v for %s to be mounted:\n%s", Bound, dir, log())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
