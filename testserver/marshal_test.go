@@ -256,13 +256,7 @@ func TestImagesMatchTheEncoder(t *testing.T) {
 		}
 	}
 	noNulls(t, "images", list)
-	var id int64
-	for iid, im := range s.Data().Images {
-		if im.SizeC == 3 && im.WellID == 0 {
-			id = iid
-			break
-		}
-	}
+	id := s.Data().ImageIDs(func(im Image) bool { return im.SizeC == 3 && im.WellID == 0 })[0]
 	one := c.getJSON(fmt.Sprintf("/api/v0/m/images/%d/", id))["data"].(map[string]any)
 	checkImage("image", one)
 	noNulls(t, "image", one)
@@ -356,12 +350,7 @@ func TestImgDataMatchesIDR(t *testing.T) {
 
 func TestPagingAndOrder(t *testing.T) {
 	s, c := loggedIn(t, "demo")
-	var dsID int64
-	for id, ds := range s.Data().Datasets {
-		if ds.Name != nil && *ds.Name == "1200 images" {
-			dsID = id
-		}
-	}
+	dsID := s.Data().DatasetIDs(func(ds Dataset) bool { return ds.Name != nil && *ds.Name == "1200 images" })[0]
 	seen := map[float64]bool{}
 	var prev string
 	var prevID float64
