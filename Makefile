@@ -8,7 +8,7 @@ BIN       := bin/omerofs
 PKGS      := ./...
 FUZZTIME  ?= 30s
 
-.PHONY: all build deps desktop-deps test lint vet fmt-check demo bench fuzz soak test-desktop clean
+.PHONY: all build deps desktop-deps test lint vet staticcheck fmt-check demo bench fuzz soak test-desktop clean
 
 all: build
 
@@ -27,9 +27,12 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
-lint: fmt-check vet
+staticcheck: ## staticcheck, pinned as a Go tool in go.mod (built by the go command, no install)
+	$(GO) tool staticcheck $(PKGS)
 
-test: deps lint ## gofmt, go vet, and every test with the race detector (FUSE tests mount for real)
+lint: fmt-check vet staticcheck
+
+test: deps lint ## gofmt, go vet, staticcheck, and every test with the race detector (FUSE tests mount for real)
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 demo: deps build ## start the demo server on loopback and mount it at $(DEMO_DIR)
