@@ -4,11 +4,18 @@
 GO        ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR  ?= /tmp/omerofs-demo
-BIN       := bin/omerofs
+BIN       ?= bin/omerofs
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share
+# The commit for `omerofs version`: the go command stamps it only where .git
+# is a directory (not in a git worktree), so the build passes it too.
+COMMIT    := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo +dirty)
 PKGS      := ./...
 FUZZTIME  ?= 30s
 
-.PHONY: all build deps desktop-deps test lint vet staticcheck fmt-check demo bench fuzz soak test-desktop clean
+.PHONY: all build install uninstall deps desktop-deps test lint vet staticcheck fmt-check demo bench fuzz soak test-desktop clean
 
 all: build
 
@@ -18,7 +25,21 @@ deps: ## install the system packages the mount needs (fuse3 for mounting, attr f
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fuse3 attr >/dev/null; }
 
 build:
-	$(GO) build -o $(BIN) ./cmd/omerofs
+	$(GO) build -ldflags "-X main.commit=$(COMMIT)" -o $(BIN) ./cmd/omerofs
+
+install: build ## the binary, its man pages and bash/zsh/fish completions under $(DESTDIR)$(PREFIX) (default /usr/local)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/bash-completion/completions \
+	  $(DESTDIR)$(DATADIR)/zsh/site-functions $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/omerofs
+	$(BIN) gen-docs $(DESTDIR)$(MANDIR)/man1 >/dev/null
+	$(BIN) completion bash > $(DESTDIR)$(DATADIR)/bash-completion/completions/omerofs
+	$(BIN) completion zsh > $(DESTDIR)$(DATADIR)/zsh/site-functions/_omerofs
+	$(BIN) completion fish > $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/omerofs.fish
+
+uninstall: ## remove what make install put under $(DESTDIR)$(PREFIX)
+	rm -f $(DESTDIR)$(BINDIR)/omerofs $(DESTDIR)$(MANDIR)/man1/omerofs.1 $(DESTDIR)$(MANDIR)/man1/omerofs-*.1 \
+	  $(DESTDIR)$(DATADIR)/bash-completion/completions/omerofs $(DESTDIR)$(DATADIR)/zsh/site-functions/_omerofs \
+	  $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/omerofs.fish
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
