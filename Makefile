@@ -70,10 +70,13 @@ fuzz: ## longer fuzz runs of every fuzz target ($(FUZZTIME) each)
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; done
 
-DESKTOP_PKGS := xvfb x11-utils xdotool pcmanfm dbus-daemon default-jre imagej imagemagick pngcheck attr rsync fuse3 shared-mime-info fonts-dejavu-core
+# desktop/packages.txt: the one list of the desktop tests' Debian packages, each
+# with the commands or files the checks use from it (desktop/run.sh reads it too).
+DESKTOP_PKGS  := $(shell awk '!/^\#/ && NF {print $$1}' desktop/packages.txt)
+DESKTOP_NEEDS := $(shell awk '!/^\#/ && NF {for (i = 2; i <= NF; i++) print $$i}' desktop/packages.txt)
 
-desktop-deps: ## the Debian packages of the desktop tests, installed before their time-bounded run
-	@{ command -v Xvfb xdpyinfo xdotool pcmanfm dbus-run-session java identify pngcheck getfattr rsync && [ -e /usr/share/java/ij.jar ]; } >/dev/null 2>&1 || { \
+desktop-deps: ## the Debian packages of the desktop tests (desktop/packages.txt), installed before their time-bounded run
+	@(for n in $(DESKTOP_NEEDS); do case $$n in /*) [ -e $$n ];; *) command -v $$n;; esac >/dev/null 2>&1 || exit 1; done) || { \
 	  echo "omerofs: installing the desktop test packages with apt-get (a few minutes on a new machine)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DESKTOP_PKGS) >/dev/null; }
 
