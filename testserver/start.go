@@ -1,8 +1,10 @@
 package testserver
 
 import (
+	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,10 +25,8 @@ type Running struct {
 	URL    string  // http://127.0.0.1:PORT, the server's base URL
 	Server *Server // its counters, data and faults
 
-	ln  net.Listener
-	srv *http.Server
-
 	mu    sync.Mutex
+	srv   *http.Server
 	conns map[net.Conn]bool
 }
 
@@ -44,19 +44,34 @@ func Start(t TB, opts Options) *Running {
 	if err != nil {
 		t.Fatalf("test server: %v", err)
 	}
-	r := &Running{URL: "http://" + ln.Addr().String(), Server: New(opts), ln: ln, conns: map[net.Conn]bool{}}
-	r.srv = &http.Server{
-		Handler:           r.Server,
-		ReadHeaderTimeout: 10 * time.Second,
-		ConnState:         r.track,
-	}
-	go r.srv.Serve(ln)
+	r := &Running{URL: "http://" + ln.Addr().String(), Server: New(opts), conns: map[net.Conn]bool{}}
+	r.serve(ln)
 	t.Cleanup(r.Close)
 	return r
 }
 
+func (r *Running) serve(ln net.Listener) {
+	srv := &http.Server{Handler: r.Server, ReadHeaderTimeout: 10 * time.Second, ConnState: r.track}
+	r.mu.Lock()
+	r.srv = srv
+	r.mu.Unlock()
+	go srv.Serve(ln)
+}
+
 // Addr is the host:port the server listens on.
-func (r *Running) Addr() string { return r.ln.Addr().String() }
+func (r *Running) Addr() string { return strings.TrimPrefix(r.URL, "http://") }
+
+// Reopen listens again on the address Close gave up, as a server back from
+// a restart would, with the same data and sessions. It fails if another
+// process took the port meanwhile.
+func (r *Running) Reopen() error {
+	ln, err := net.Listen("tcp", r.Addr())
+	if err != nil {
+		return fmt.Errorf("listen on %s again: %w", r.Addr(), err)
+	}
+	r.serve(ln)
+	return nil
+}
 
 // track keeps the open client connections, for CloseClientConnections.
 func (r *Running) track(c net.Conn, state http.ConnState) {
@@ -82,4 +97,9 @@ func (r *Running) CloseClientConnections() {
 
 // Close stops listening and closes every connection: from then on the
 // address refuses connections. A second Close does nothing.
-func (r *Running) Close() { r.srv.Close() }
+func (r *Running) Close() {
+	r.mu.Lock()
+	srv := r.srv
+	r.mu.Unlock()
+	srv.Close()
+}

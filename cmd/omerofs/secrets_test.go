@@ -126,11 +126,7 @@ func TestDeadMountIsExplained(t *testing.T) {
 	cmd, _ := startMount(t, nil, "demo", dir)
 	cmd.Process.Kill()
 	cmd.Wait()
-	defer func() {
-		if exec.Command("fusermount3", "-u", dir).Run() != nil {
-			syscall.Unmount(dir, syscall.MNT_DETACH)
-		}
-	}()
+	defer fusetest.Unmount(t, dir)
 	code, _, stderr := run(t, nil, "demo", dir)
 	if code == 0 || !strings.Contains(stderr, "fusermount3 -u "+dir) || !strings.Contains(stderr, "not connected") {
 		t.Fatalf("exit %d, %q: want a non-zero exit that names the dead mount and the fusermount3 command", code, stderr)
