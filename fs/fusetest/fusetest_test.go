@@ -1,8 +1,44 @@
 package fusetest
 
 import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 )
+
+// recorder stands in for a test, recording instead of stopping.
+type recorder struct {
+	testing.TB
+	fatal, skip string
+}
+
+func (r *recorder) Helper()                      {}
+func (r *recorder) Fatalf(f string, args ...any) { r.fatal = fmt.Sprintf(f, args...) }
+func (r *recorder) Skipf(f string, args ...any)  { r.skip = fmt.Sprintf(f, args...) }
+
+func TestRequireFUSE(t *testing.T) {
+	absent := filepath.Join(t.TempDir(), "no-fuse")
+	r := &recorder{TB: t}
+	requireFUSE(r, absent, false, io.Discard)
+	if r.skip == "" || r.fatal != "" {
+		t.Errorf("no /dev/fuse outside CI: skip %q, fatal %q; want a skip", r.skip, r.fatal)
+	}
+	r = &recorder{TB: t}
+	requireFUSE(r, absent, true, io.Discard)
+	if r.fatal == "" || r.skip != "" {
+		t.Errorf("no /dev/fuse in CI: skip %q, fatal %q; want a failure", r.skip, r.fatal)
+	}
+	if _, err := exec.LookPath("fusermount3"); err == nil || os.Geteuid() == 0 {
+		r = &recorder{TB: t}
+		requireFUSE(r, t.TempDir(), true, io.Discard) // a path that exists
+		if r.fatal != "" || r.skip != "" {
+			t.Errorf("FUSE present: skip %q, fatal %q; want neither", r.skip, r.fatal)
+		}
+	}
+}
 
 func TestMounted(t *testing.T) {
 	if !Mounted("/") {
