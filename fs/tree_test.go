@@ -17,27 +17,17 @@ import (
 	"github.com/omerofs/omerofs/testserver"
 )
 
-// idsNamed returns the ids of the images (or datasets/projects) with a name,
-// lowest first, from the server's own data.
+// idsNamed returns the ids of the images (or projects) with a name (""
+// for none), lowest first, from the server's own data.
 func idsNamed(d *testserver.Data, kind, name string) []int64 {
-	var ids []int64
-	match := func(id int64, n *string) {
-		if (n == nil && name == "") || (n != nil && *n == name) {
-			ids = append(ids, id)
-		}
-	}
+	match := func(n *string) bool { return (n == nil && name == "") || (n != nil && *n == name) }
 	switch kind {
 	case "image":
-		for id, im := range d.Images {
-			match(id, im.Name)
-		}
+		return d.ImageIDs(func(im testserver.Image) bool { return match(im.Name) })
 	case "project":
-		for id, p := range d.Projects {
-			match(id, p.Name)
-		}
+		return d.ProjectIDs(func(p testserver.Project) bool { return match(p.Name) })
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids
+	return nil
 }
 
 func names(t *testing.T, dir string) map[string]bool {
@@ -77,12 +67,8 @@ func TestTreeNames(t *testing.T) {
 	expect(t, m.path("projects", "Cell Biology", "Duplicates"),
 		"cells.tif.png", fmt.Sprintf("cells.tif [%d].png", cells[1]), fmt.Sprintf("cells.tif [%d].png", cells[2]), "CELLS.tif.png")
 
-	noName, empty := idsNamed(d, "image", ""), []int64{}
-	for id, im := range d.Images {
-		if im.Name != nil && *im.Name == "" {
-			empty = append(empty, id)
-		}
-	}
+	noName := idsNamed(d, "image", "")
+	empty := d.ImageIDs(func(im testserver.Image) bool { return im.Name != nil && *im.Name == "" })
 	dot, dotdot := idsNamed(d, "image", "."), idsNamed(d, "image", "..")
 	long := idsNamed(d, "image", strings.Repeat("très long nom d'image ", 16))
 	odd := m.path("projects", "Cell Biology", "Odd names")
