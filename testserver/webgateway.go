@@ -102,6 +102,12 @@ func levelSize(im *Image, v int) (int, int, float64) {
 
 func (s *Server) handleImgData(w http.ResponseWriter, r *http.Request, args []string) {
 	im, ok := s.visibleImage(w, r, args[0])
+	if !ok && s.isPublicUser(r) {
+		// imageData_json: to the public user, an image it cannot see is an
+		// empty 403 ("should try logging in"), not a 404.
+		w.WriteHeader(http.StatusForbidden)
+		return
+	}
 	if !ok {
 		notFoundText(w, "Image:"+args[0]+" not found")
 		return
