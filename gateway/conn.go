@@ -36,12 +36,20 @@ type Config struct {
 	ServerID    int           // OMERO server among those OMERO.web offers; default 1
 	Group       int64         // list only this group's objects; 0 = all of the user's groups
 	Timeout     time.Duration // bound on one request; default 30s
-	MaxRequests int           // requests in flight at once; default 8
+	MaxRequests int           // requests in flight at once; default DefaultMaxRequests
 	Insecure    bool          // skip TLS verification (loudly warned about by the CLI)
 	UserAgent   string
 	Logger      logrus.FieldLogger
 	HTTPClient  *http.Client // optional (tests); its Jar and CheckRedirect are replaced
 }
+
+// DefaultMaxRequests bounds the requests in flight when Config says
+// nothing. OMERO.web's default deployment runs 5 gunicorn sync workers of
+// one thread each (omero.web.wsgi_workers, omero.web.wsgi_threads): it
+// serves 5 requests at once and queues the rest. 4 leaves one worker for
+// everyone else (the web client, other mounts) instead of queueing them
+// all behind one mount (docs/omero-web.md).
+const DefaultMaxRequests = 4
 
 // Mode is how a Conn logs in.
 type Mode int
@@ -152,7 +160,7 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		cfg.Timeout = 30 * time.Second
 	}
 	if cfg.MaxRequests <= 0 {
-		cfg.MaxRequests = 8
+		cfg.MaxRequests = DefaultMaxRequests
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = logrus.StandardLogger()
@@ -232,7 +240,7 @@ func (c *Conn) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := c.logout(ctx); err != nil {
-			c.log.WithError(err).Debug("logout")
+			c.log.WithError(err).Warn("logout failed: the OMERO session stays open on the server until it expires")
 		}
 	}
 	c.client.CloseIdleConnections()
@@ -318,6 +326,11 @@ func (c *Conn) roundTrip(ctx context.Context, r request) (*response, string, err
 	if r.form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	if r.method != http.MethodGet {
+		// Django refuses an unsafe request over HTTPS without a Referer
+		// (or Origin) of its own host, whatever the CSRF token says.
+		req.Header.Set("Referer", c.root.String())
+	}
 	for k, v := range r.headers {
 		req.Header.Set(k, v)
 	}
@@ -380,6 +393,12 @@ func (c *Conn) do(ctx context.Context, r request) (*response, error) {
 			return resp, nil
 		}
 		switch {
+		case errors.Is(err, ErrNotLoggedIn) && c.mode == ModePublic:
+			// OMERO.web renews a public session by itself; "not logged in"
+			// to the public user means it may not have this: an image it
+			// cannot see (imgData's empty 403) or a URL outside the public
+			// ones. A re-login would change nothing.
+			return nil, fmt.Errorf("%v (refused to the public user: not visible to it, or outside the server's omero.web.public.url_filter): %w", err, ErrForbidden)
 		case errors.Is(err, ErrNotLoggedIn) && !relogged:
 			relogged = true
 			if lerr := c.relogin(ctx, gen); lerr != nil {

@@ -206,6 +206,8 @@ func (s *Server) route(r *http.Request) (string, http.HandlerFunc) {
 		return "api_versions", s.handleVersions
 	case strings.HasPrefix(p, "/api/v0/"):
 		return s.routeAPI(r)
+	case p == "/webgateway/proj/list/":
+		return "proj_list", s.handleProjList
 	case strings.HasPrefix(p, "/webgateway/") || strings.HasPrefix(p, "/webclient/imgData/"):
 		return s.routeWebgateway(r)
 	case p == "/webclient/keepalive_ping/":

@@ -232,6 +232,13 @@ func TestPublicURLFilter(t *testing.T) {
 	if status, _, b := c.get("/webgateway/imgData/16/"); status != http.StatusOK {
 		t.Fatalf("public imgData: %d %.100s", status, b)
 	}
+	if status, _, b := c.get("/webgateway/proj/list/"); status != http.StatusOK || !strings.HasPrefix(string(b), `[{"description":`) {
+		t.Errorf("public proj/list: %d %.100s", status, b)
+	}
+	_, private := newClient(t, Options{})
+	if status, h, _ := private.get("/webgateway/proj/list/"); status != http.StatusFound || !strings.HasPrefix(h.Get("Location"), "/webclient/login/") {
+		t.Errorf("proj/list on a private server: %d %s", status, h.Get("Location"))
+	}
 	// Even with the public web session's cookie, /api/ is not public.
 	if status, _, b := c.get("/api/v0/m/projects/"); status != http.StatusForbidden || message(b) != "Not logged in" {
 		t.Errorf("API outside the filter: %d %s", status, b)
