@@ -45,7 +45,7 @@ func addMountFlags(cmd *cobra.Command, p *mountParams) {
 	f.Var(&p.cacheSize, "cache-size", "bytes of rendered images kept in memory, e.g. 512MiB or 2GiB")
 	f.DurationVar(&p.metadataTTL, "metadata-ttl", 60*time.Second, "how long a folder listing is trusted before it is fetched again")
 	f.DurationVar(&p.timeout, "timeout", 30*time.Second, "timeout of one request to the server")
-	f.IntVar(&p.maxRequests, "max-requests", 8, "most requests in flight to the server at once")
+	f.IntVar(&p.maxRequests, "max-requests", gateway.DefaultMaxRequests, "most requests in flight to the server at once; OMERO.web serves 5 at a time by default (5 gunicorn sync workers), so 4 leaves one for everyone else")
 	f.IntVar(&p.maxRenderSize, "max-render-size", 4096, "longest side of a rendered PNG; bigger images are scaled down to it")
 	f.BoolVar(&p.allowOther, "allow-other", false, "let other users see the mount (needs user_allow_other in /etc/fuse.conf)")
 	f.BoolVar(&p.fuseDebug, "fuse-debug", false, "log every FUSE operation (very verbose)")
@@ -91,7 +91,7 @@ OMERO_SESSION_KEY) to join an existing OMERO session; or nothing, for public acc
 	f.StringVar(&user, "user", "", "OMERO user name (default $OMERO_USER)")
 	f.StringVar(&passwordFile, "password-file", "", "read the password from this file (default $OMERO_PASSWORD, else a prompt)")
 	f.StringVar(&sessionKey, "session-key", "", "join this existing OMERO session (default $OMERO_SESSION_KEY)")
-	f.IntVar(&p.serverID, "server", 1, "id of the OMERO server among those OMERO.web offers")
+	f.IntVar(&p.serverID, "server", 1, "id of the OMERO server among those OMERO.web offers (see its /api/v0/servers/); sent with --session-key, which an OMERO.web with several servers needs")
 	f.StringVar(&p.group, "group", "", "show only this group's data (name or id; default: all your groups)")
 	f.BoolVar(&p.insecure, "insecure", false, "do not verify the server's TLS certificate (unsafe)")
 	return cmd
