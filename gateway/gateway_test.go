@@ -106,7 +106,7 @@ func TestCSRFIsEnforced(t *testing.T) {
 		t.Errorf("login with a wrong token: %v %v", r, err)
 	}
 	r, _, err = c.roundTrip(context.Background(), request{method: http.MethodPost, path: apiBase + "login/",
-		form: map[string][]string{"username": {"alice"}, "password": {"alice"}}, headers: map[string]string{"X-CSRFToken": tok}})
+		form: map[string][]string{"username": {"alice"}, "password": {"alice"}, "server": {"1"}}, headers: map[string]string{"X-CSRFToken": tok}})
 	if err != nil || r.status != http.StatusOK {
 		t.Errorf("login with the token: %v %v", r, err)
 	}

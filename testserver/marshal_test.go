@@ -280,7 +280,9 @@ func TestErrorsAreTheDocumentedOnes(t *testing.T) {
 		if got != status || fmt.Sprint(v) != fmt.Sprint(want) {
 			t.Errorf("GET %s: %d %s; want %d %v", path, got, b, status, want)
 		}
-		if strings.HasPrefix(path, "/api/v0/") && h.Get("X-OMERO-ApiVersion") != "0.2" && status != http.StatusForbidden {
+		// json_response adds the header; login_required's 403 and the
+		// login view (webgateway's LoginView) answer without it.
+		if strings.HasPrefix(path, "/api/v0/") && h.Get("X-OMERO-ApiVersion") != "0.2" && status != http.StatusForbidden && path != "/api/v0/login/" {
 			t.Errorf("GET %s: no X-OMERO-ApiVersion", path)
 		}
 	}

@@ -10,8 +10,9 @@ for d in "${FOLDERS[@]}"; do
 		n3=$((n3 + 1))
 		label=${f#"$M"/}
 		# "[0]" (first frame) makes ImageMagick take the rest as a literal
-		# file name: without it, names like "cells.tif [2428].png" are parsed
-		# as a frame selection (see docs/desktop.md).
+		# file name even when an OMERO name itself ends in "[...]", which it
+		# would parse as a frame selection (see docs/desktop.md);
+		# 35-imagemagick-duplicate.sh checks plain paths.
 		info=$(timeout 120 identify -format '%m %w %h %[colorspace] %z' "$f[0]" 2>>"$ART/check-output.log")
 		xs=$(timeout 30 getfattr --only-values -n user.omero.size "$f" 2>/dev/null)
 		read -r sx sy _ <<<"$xs"
@@ -27,8 +28,3 @@ done
 if [ "$n3" -ge 20 ]; then pass "3. found $n3 image files in ${#FOLDERS[@]} folders"; else
 	fail "3. found only $n3 image files in ${#FOLDERS[@]} folders"
 fi
-# Recorded, not counted: plain paths with " [id]" through ImageMagick.
-for f in "$CB/Duplicates/"*" ["*; do
-	if timeout 60 identify "$f" >/dev/null 2>&1; then r=accepted; else r=refused; fi
-	say "   note: identify on the plain path $(printf '%q' "${f#"$M"/}") (no [0]): $r"
-done
