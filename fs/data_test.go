@@ -310,3 +310,33 @@ func TestDataViewBigFolderListing(t *testing.T) {
 		t.Errorf("ls -l of 1,200 image folders took %d requests", n)
 	}
 }
+
+// TestDataViewRecursiveListingCost is ls -lR of the 1,200-image dataset in
+// the data view: every image folder's metadata.json and original/ have
+// exact sizes, which OMERO.web gives only per image (imgData and the image
+// for metadata.json; original_file_paths, download_placeholder and one
+// size probe per file for original/). Annotations come one request per
+// 200 images.
+func TestDataViewRecursiveListingCost(t *testing.T) {
+	m := mountTestServer(t, mountConfig{})
+	dir := m.path("data", "projects", "Cell Biology", "1200 images")
+	m.server.ResetCounters()
+	n := 0
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		n++
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := m.server.TotalRequests()
+	t.Logf("ls -lR of 1,200 image folders: %d entries, %d requests (%.1f per image): %d imgData, %d api_get, %d paths, %d placeholder, %d downloads (size probes), %d annotations, %d lists",
+		n, total, float64(total)/1200, m.server.Requests("imgData"), m.server.Requests("api_get"), m.server.Requests("original_file_paths"),
+		m.server.Requests("download_placeholder"), m.server.Requests("download_original_file"), m.server.Requests("api_annotations"), m.server.Requests("api_list"))
+	if a := m.server.Requests("api_annotations"); a > 6 {
+		t.Errorf("%d annotation requests for 1,200 images", a)
+	}
+	if total > 5*1200+20 {
+		t.Errorf("%d requests", total)
+	}
+}
