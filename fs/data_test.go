@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/sirupsen/logrus"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 	"golang.org/x/sys/unix"
 
 	"github.com/omerofs/omerofs/testserver"
@@ -233,11 +235,24 @@ func TestDataViewDownloadFailures(t *testing.T) {
 	if err != nil || !bytes.Equal(b, d.FileBytes(d.FilesOf(mit)[0].ID)) {
 		t.Errorf("after the failure: %v", err)
 	}
-	// Refused by the group's policy (-image,-plate): listed, EIO on open.
+	// Refused by the group's policy (-image,-plate): listed, EIO on open,
+	// and one log line naming the policy however often it is tried.
+	hook := logtest.NewLocal(m.root.log.(*logrus.Logger))
 	beads := idsNamed(d, "image", "beads_1.tif")[0]
 	rp := m.path("data", "images", strconv.FormatInt(beads, 10), "original", "beads_1.tif")
-	if _, err := os.ReadFile(rp); !errors.Is(err, syscall.EIO) {
-		t.Errorf("refused original: %v, want EIO", err)
+	for i := 0; i < 3; i++ {
+		if _, err := os.ReadFile(rp); !errors.Is(err, syscall.EIO) {
+			t.Errorf("refused original: %v, want EIO", err)
+		}
+	}
+	lines := 0
+	for _, e := range hook.AllEntries() {
+		if strings.Contains(e.Message, "omero.policy.binary_access") {
+			lines++
+		}
+	}
+	if lines != 1 {
+		t.Errorf("%d log lines about the refusal, want 1", lines)
 	}
 	// The plate's images: the same.
 	plateImg := m.path("data", "screens", "HCS Screen", "Plate 1", "A1", "Plate 1 [Well A1, Field 1]", "original", "Plate 1.xdce")
