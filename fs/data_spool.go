@@ -110,15 +110,20 @@ func (s *spool) readAt(ctx context.Context, key string, size int64, open opener,
 func (s *spool) entry(key string, size int64, open opener) (*spoolEntry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e := s.entries[key]; e != nil && e.size == size {
+	if e := s.entries[key]; e != nil {
 		e.mu.Lock()
-		failed := e.err != nil
-		if !failed {
+		usable := e.err == nil && e.size == size
+		if usable {
 			e.readers++
 			e.lastRead = time.Now()
+		} else if e.finished && e.readers == 0 {
+			// An attachment replaced by one of another size: drop the old bytes.
+			e.f.Close()
+			os.Remove(e.path)
+			s.done -= e.size
 		}
 		e.mu.Unlock()
-		if !failed {
+		if usable {
 			return e, nil
 		}
 	}

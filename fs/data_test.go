@@ -112,6 +112,19 @@ func TestDataViewMetadata(t *testing.T) {
 	if n := m.server.Requests("api_annotations"); n != 1 {
 		t.Errorf("%d annotation requests for one folder", n)
 	}
+	// Every odd name's folder has a metadata.json that parses, naming its image.
+	odd := m.path("data", "projects", "Cell Biology", "Odd names")
+	oddEnts, err := os.ReadDir(odd)
+	if err != nil || len(oddEnts) != 10 {
+		t.Fatalf("odd names: %d, %v", len(oddEnts), err)
+	}
+	for _, e := range oddEnts {
+		b, err := os.ReadFile(filepath.Join(odd, e.Name(), "metadata.json"))
+		var md wrappers.Metadata
+		if err != nil || json.Unmarshal(b, &md) != nil || md.ID == 0 || md.Dimensions.X != 96 {
+			t.Errorf("%q: %v %s", e.Name(), err, b)
+		}
+	}
 	b, _ := os.ReadFile(filepath.Join(dsDir, "mitosis_01.dv", "metadata.json"))
 	var md wrappers.Metadata
 	json.Unmarshal(b, &md)
