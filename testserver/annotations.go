@@ -35,7 +35,8 @@ type Annotation struct {
 }
 
 // AnnotationLink links an annotation to an object of any type: "Project",
-// "Dataset", "Image", "Screen", "Plate", "Well", "PlateAcquisition".
+// "Dataset", "Image", "Screen", "Plate", "Well", "PlateAcquisition" (and,
+// for a tag in a tag set, "TagAnnotation": the set is the parent).
 type AnnotationLink struct {
 	ID         int64
 	ParentType string
