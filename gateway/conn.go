@@ -271,6 +271,10 @@ type request struct {
 	form    url.Values // POST body when set
 	headers map[string]string
 	maxBody int64
+	// sessionKey sends the current OMERO session key as
+	// X-OMERO-Session-Key (Glencoe's microservices), read at each attempt
+	// so a renewed session's key is sent.
+	sessionKey bool
 }
 
 // response is a whole answer: the body is read completely, or the call fails.
@@ -327,6 +331,9 @@ func (c *Conn) roundTrip(ctx context.Context, r request) (*response, string, err
 	}
 	for k, v := range r.headers {
 		req.Header.Set(k, v)
+	}
+	if ec := c.EventContext(); r.sessionKey && ec != nil && ec.SessionUUID != "" {
+		req.Header.Set("X-OMERO-Session-Key", ec.SessionUUID)
 	}
 	start := time.Now()
 	c.bump(func(s *Stats) { s.Requests++ })

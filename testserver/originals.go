@@ -299,8 +299,9 @@ func stream(w http.ResponseWriter, f *OriginalFile, allowed bool) {
 	}
 }
 
-// djangoHeader is how Django sends a header value: latin-1 bytes, or, for
-// text latin-1 cannot hold, one MIME encoded-word of its UTF-8.
+// djangoHeader is how Django sends a header value (every download's
+// Content-Disposition): latin-1 bytes, or, for text latin-1 cannot hold,
+// one MIME encoded-word of its UTF-8 (Header(..., maxlinelen=sys.maxsize)).
 func djangoHeader(v string) string {
 	var latin []byte
 	for _, r := range v {

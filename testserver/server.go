@@ -30,6 +30,10 @@ type Options struct {
 	Stats bool
 	// MaxZipSize is omero.web.maximum_multifile_download_size (0 = 1 GiB).
 	MaxZipSize int64
+	// The raw pixel routes (docs/omero-web.md): Glencoe's pixel-buffer
+	// microservice at /tile/, the omero-web-zarr app at /zarr/, and core
+	// OMERO.web's render_ome_tiff, on unless NoOMETiff.
+	PixelBuffer, Zarr, NoOMETiff bool
 }
 
 // Server is the OMERO.web stand-in.
@@ -135,6 +139,15 @@ func (s *Server) route(r *http.Request) (string, http.HandlerFunc) {
 	switch {
 	case s.opts.Stats && p == "/testserver/stats":
 		return "stats", s.handleStats
+	case s.opts.PixelBuffer && strings.HasPrefix(p, "/tile/"):
+		if r.Method == http.MethodOptions {
+			return "pixel_buffer_options", s.handlePixelBufferOptions
+		}
+		return "pixel_buffer_tile", s.handleTile
+	case s.opts.Zarr && strings.HasPrefix(p, "/zarr/"):
+		return s.routeZarr(r)
+	case !s.opts.NoOMETiff && strings.HasPrefix(p, "/webgateway/render_ome_tiff/"):
+		return s.routeOMETiff(r)
 	case p == "/api/" || p == "/api":
 		return "api_versions", s.handleVersions
 	case strings.HasPrefix(p, "/api/v0/"):
