@@ -368,3 +368,21 @@ func TestDataViewRecursiveListingCost(t *testing.T) {
 		t.Errorf("%d requests", total)
 	}
 }
+
+// An image in no dataset whose one file the policy refuses: the server
+// says so in advance (archived_files: 404), so EACCES; in a dataset it
+// cannot tell, so EIO.
+func TestDataViewRefusedInAdvance(t *testing.T) {
+	data := testserver.DemoData()
+	data.Groups[1].BinaryAccess = "-image"
+	m := mountTestServer(t, mountConfig{serverOpts: testserver.Options{Data: data}})
+	orphan := idsNamed(data, "image", "orphan.tif")[0]
+	p := m.path("data", "images", strconv.FormatInt(orphan, 10), "original", "orphan.tif")
+	if _, err := os.ReadFile(p); !errors.Is(err, syscall.EACCES) {
+		t.Errorf("orphan: %v, want EACCES", err)
+	}
+	p = m.path("data", "projects", "Cell Biology", "Mitosis", "histology.tif", "original", "histology.tif")
+	if _, err := os.ReadFile(p); !errors.Is(err, syscall.EIO) {
+		t.Errorf("in a dataset: %v, want EIO", err)
+	}
+}
