@@ -288,10 +288,3 @@ func (s *spool) Close() error {
 	s.dir = ""
 	return err
 }
-
-// spoolFolder is where the spool keeps its files, for tests ("" before use).
-func (s *spool) spoolFolder() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.dir
-}
