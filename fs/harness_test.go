@@ -80,6 +80,7 @@ func mountTestServer(t testing.TB, mc mountConfig) *mounted {
 			t.Errorf("unmount: %v", err)
 		}
 		server.Wait()
+		root.Close()
 		fusetest.WaitUnmounted(t, dir)
 	})
 	return &mounted{dir: dir, server: hs.Server, http: hs, root: root, images: images}
