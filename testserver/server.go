@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,16 @@ type Options struct {
 	// path no OMERO.web has, for benchmarks that run the server in another
 	// process. Off unless asked for.
 	Stats bool
+	// MaxTileLength is omero.pixeldata.max_tile_length: render_image_region
+	// cuts a requested tile's sides to it. 0 = 1024, the server's default.
+	MaxTileLength int
+	// LimitRequestLine is gunicorn's limit_request_line: a longer request
+	// line (method, URI and protocol) is refused with 400 before Django sees
+	// it. 0 = 4094, gunicorn's default; negative = no limit.
+	LimitRequestLine int
+	// WebVersion is the OMERO.web release to behave as: "5.6", "5.20" or
+	// "5.31" (see versions.go for what differs). "" = the newest.
+	WebVersion string
 }
 
 // Server is the OMERO.web stand-in.
@@ -51,6 +62,12 @@ func New(opts Options) *Server {
 	}
 	if opts.SessionIdle <= 0 {
 		opts.SessionIdle = 10 * time.Minute
+	}
+	if opts.MaxTileLength <= 0 {
+		opts.MaxTileLength = 1024
+	}
+	if opts.LimitRequestLine == 0 {
+		opts.LimitRequestLine = gunicornLimitRequestLine
 	}
 	if opts.Logger == nil {
 		l := logrus.New()
@@ -113,6 +130,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	kind, handler := s.route(r)
+	if n := requestLineLength(r); s.opts.LimitRequestLine > 0 && n > s.opts.LimitRequestLine {
+		kind, handler = "request_line_too_large", func(w http.ResponseWriter, r *http.Request) {
+			gunicornError(w, "Request Line is too large ("+strconv.Itoa(n)+" > "+strconv.Itoa(s.opts.LimitRequestLine)+")")
+		}
+	}
 	s.count(kind)
 	start := time.Now()
 	fw, ok := s.faults.apply(kind, w, r)
