@@ -103,15 +103,23 @@ func TestEngineRendersThePlaneWithItsSettings(t *testing.T) {
 		t.Errorf("pixel (10,5) = %d, want ≈15", r)
 	}
 	q := src.queries[0]
-	if q.Get("q") != "1" || q.Get("c") != "1|0:255$FFFFFF" || q.Get("m") != "g" {
+	// The stored settings unchanged: the active channel only, nothing else.
+	if q.Get("q") != "1" || q.Get("c") != "1" || q.Get("m") != "g" || q.Has("maps") {
 		t.Errorf("render query %v", q)
 	}
 	if err := e.SetActiveChannels([]int{-1}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.Render(context.Background(), 20, 15)
-	if got := src.queries[1].Get("c"); got != "-1|0:255$FFFFFF" {
+	if got := src.queries[1].Get("c"); got != "-1" {
 		t.Errorf("after SetActiveChannels c=%q", got)
+	}
+	if err := e.SetActiveChannels([]int{1}, [][2]float64{{10, 200}}, []string{"FF0000"}); err != nil {
+		t.Fatal(err)
+	}
+	e.Render(context.Background(), 20, 15)
+	if got := src.queries[2].Get("c"); got != "1|10:200$FF0000" {
+		t.Errorf("a changed window and colour: c=%q", got)
 	}
 	e.Close()
 	if _, err := e.Render(context.Background(), 1, 1); !errors.Is(err, ErrClosed) {
