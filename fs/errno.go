@@ -22,6 +22,9 @@ func toErrno(err error) syscall.Errno {
 		return syscall.EINTR
 	case errors.Is(err, gateway.ErrForbidden):
 		return syscall.EACCES
+	case errors.Is(err, gateway.ErrPyramidPending):
+		// The server is still building the image's pyramid: try again.
+		return syscall.EAGAIN
 	default:
 		// Server errors, timeouts, undecodable answers, expired sessions that
 		// could not be renewed: the data exists but cannot be had right now.
