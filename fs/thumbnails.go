@@ -32,8 +32,10 @@ import (
 // manager that finds a thumbnail whose MTime matches the file's uses it
 // without reading the file.
 
-// thumbnailSize is the "normal" size of the standard.
-const thumbnailSize = 128
+// thumbnailSize is the size asked of get_thumbnails: the one OMERO's
+// thumbnail service keeps (any other costs a render per image), within the
+// standard's "normal" (at most 128).
+const thumbnailSize = 96
 
 // thumbnailer writes thumbnails for listed folders: in batches of 50
 // images a request (get_thumbnails), two batches at a time across the

@@ -1,6 +1,10 @@
 package testserver
 
-import "github.com/omerofs/omerofs/render"
+import (
+	"fmt"
+
+	"github.com/omerofs/omerofs/render"
+)
 
 // Images with what real servers hold and the demo data lacks: a multiplexed
 // image of 64 channels (whose every-channel rendering query outgrows
@@ -43,4 +47,19 @@ func AddFidelityImages(d *Data) map[string]int64 {
 	ds := b.dataset(strp(FidelityDataset), owner, groupLab, ids[MultiplexedImage], ids[Pyramid4xImage])
 	b.project(strp(FidelityProject), owner, groupLab, ds)
 	return ids
+}
+
+// RenderExpectedAt is the image's default plane with its stored settings
+// (no projection: a pyramid is rendered by regions) sampled at w × h, each
+// output pixel the value at the centre of the area it covers, for tests to
+// compare a client's resized rendering with.
+func (s *Server) RenderExpectedAt(imageID int64, w, h int) (*render.Image, error) {
+	im, ok := s.data.Image(imageID)
+	if !ok || w <= 0 || h <= 0 {
+		return nil, fmt.Errorf("image %d at %d×%d: not found", imageID, w, h)
+	}
+	set := im.Defaults.Clone()
+	set.Projection = render.ProjectionNormal
+	sx, sy := float64(im.SizeX)/float64(w), float64(im.SizeY)/float64(h)
+	return renderArea(&im, set, set.T, sx/2, sy/2, sx, sy, w, h), nil
 }
