@@ -83,3 +83,17 @@ func TestThumbnailsNullAndLimit(t *testing.T) {
 		t.Error("51 ids accepted")
 	}
 }
+
+// TestGroupByNameOnOldServers: OMERO.web 5.6 has no group list; the error
+// says to give the group's id.
+func TestGroupByNameOnOldServers(t *testing.T) {
+	_, c, _ := fidelityConn(t, testserver.Options{WebVersion: "5.6"}, 5*time.Second)
+	_, err := c.GroupByName(context.Background(), "Demo Lab")
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "group's id") {
+		t.Errorf("5.6: %v", err)
+	}
+	_, c, _ = fidelityConn(t, testserver.Options{WebVersion: "5.20"}, 5*time.Second)
+	if id, err := c.GroupByName(context.Background(), "Demo Lab"); err != nil || id == 0 {
+		t.Errorf("5.20: %d, %v", id, err)
+	}
+}

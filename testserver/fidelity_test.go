@@ -205,3 +205,15 @@ func TestGetThumbnails(t *testing.T) {
 		t.Errorf("128 px: %d rendered, want 2", s.Requests("thumbnail_rendered"))
 	}
 }
+
+func TestGroupListsComeWith57(t *testing.T) {
+	for _, v := range WebVersions() {
+		_, c, _ := fidelityServer(t, Options{WebVersion: v})
+		status, _, _ := c.get("/api/v0/m/experimentergroups/")
+		base := c.getJSON("/api/v0/")
+		_, listed := base["url:experimentergroups"]
+		if old := v == "5.6"; (status == http.StatusNotFound) != old || listed == old {
+			t.Errorf("%s: experimentergroups %d, listed in discovery %v", v, status, listed)
+		}
+	}
+}

@@ -154,6 +154,8 @@ func (s *Server) route(r *http.Request) (string, http.HandlerFunc) {
 		return "stats", s.handleStats
 	case p == "/api/" || p == "/api":
 		return "api_versions", s.handleVersions
+	case s.missingInVersion(p):
+		return "not_found", djangoNotFound
 	case strings.HasPrefix(p, "/api/v0/"):
 		return s.routeAPI(r)
 	case strings.HasPrefix(p, "/webgateway/") || strings.HasPrefix(p, "/webclient/imgData/"):

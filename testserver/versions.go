@@ -12,6 +12,8 @@ import (
 //   - imgData of a pyramid has "resolutions" (each level's sizeX/sizeY)
 //     only since 5.31; before, only "zoomLevelScaling", the ratio of each
 //     level's width to the full width, from which heights can be off by one.
+//   - /api/v0/m/experimenters/ and m/experimentergroups/ exist only since
+//     5.7 (and the API's discovery lists them only then); 5.6 answers 404.
 //   - imgData of an image that does not exist (or is not visible) answers
 //     404 "Image:<id> not found" since 5.8; 5.6 and 5.7 answer 500 with the
 //     text/javascript body `""`.
@@ -46,4 +48,14 @@ func (s *Server) webMinor() int {
 		m, _ = ParseWebVersion(NewestWebVersion())
 	}
 	return m
+}
+
+// missingInVersion reports whether the API path came after the release the
+// server behaves as.
+func (s *Server) missingInVersion(path string) bool {
+	if s.webMinor() >= 7 {
+		return false
+	}
+	rest, ok := strings.CutPrefix(path, "/api/v0/m/")
+	return ok && (strings.HasPrefix(rest, "experimenters/") || strings.HasPrefix(rest, "experimentergroups/"))
 }
