@@ -15,9 +15,10 @@ import (
 //   - c: the active channels. Those not listed become inactive; a listed
 //     channel without a window or colour keeps the stored one.
 //   - maps: only when a listed channel's inversion or quantization differs
-//     from what the server has stored. An entry sets the channel's
-//     inversion (false when the entry lacks it), so when maps is sent every
-//     listed channel gets its full entry.
+//     from what the server has stored, aligned with c's entries and ending
+//     at the last such channel. An entry sets the channel's inversion (off
+//     when it lacks "inverted") and keeps the stored quantization when it
+//     lacks "quantization"; channels past the list keep both.
 //   - p: the projection, only for render_image: render_image_region renders
 //     plane Z whatever p says (renderJpegRegion).
 
@@ -60,20 +61,28 @@ func requestQuery(s, base Settings, whole bool) url.Values {
 	case len(s.Channels) > 0:
 		q.Set("c", "-1") // no channel active: list one, inactive, so all are off
 	}
-	mapsDiffer := false
-	for _, i := range listed {
+	// maps: an entry per listed channel up to the last one whose map
+	// differs from the stored one. An entry without "inverted" turns
+	// inversion off and one without "quantization" keeps the stored one, so
+	// most entries are just {}.
+	last := -1
+	for k, i := range listed {
 		if i >= len(base.Channels) || !sameMap(s.Channels[i], base.Channels[i]) {
-			mapsDiffer = true
+			last = k
 		}
 	}
-	if mapsDiffer {
-		maps := make([]map[string]any, len(listed))
-		for k, i := range listed {
+	if last >= 0 {
+		maps := make([]map[string]any, last+1)
+		for k, i := range listed[:last+1] {
 			ch := s.Channels[i]
-			maps[k] = map[string]any{
-				"inverted":     map[string]bool{"enabled": ch.Inverted},
-				"quantization": map[string]any{"family": family(ch), "coefficient": coefficient(ch)},
+			entry := map[string]any{}
+			if ch.Inverted {
+				entry["inverted"] = map[string]bool{"enabled": true}
 			}
+			if i >= len(base.Channels) || family(ch) != family(base.Channels[i]) || coefficient(ch) != coefficient(base.Channels[i]) {
+				entry["quantization"] = map[string]any{"family": family(ch), "coefficient": coefficient(ch)}
+			}
+			maps[k] = entry
 		}
 		b, _ := json.Marshal(maps) // plain maps of strings, bools and floats: cannot fail
 		q.Set("maps", string(b))
