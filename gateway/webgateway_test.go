@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -95,5 +96,16 @@ func TestGroupByNameOnOldServers(t *testing.T) {
 	_, c, _ = fidelityConn(t, testserver.Options{WebVersion: "5.20"}, 5*time.Second)
 	if id, err := c.GroupByName(context.Background(), "Demo Lab"); err != nil || id == 0 {
 		t.Errorf("5.20: %d, %v", id, err)
+	}
+}
+
+// TestRequestLineTooLargeSaysSo: gunicorn's refusal of a long request line
+// reaches the error with its own words.
+func TestRequestLineTooLargeSaysSo(t *testing.T) {
+	_, c, ids := fidelityConn(t, testserver.Options{}, 5*time.Second)
+	q := url.Values{"c": {strings.Repeat("1,", 2100) + "1"}}
+	_, err := c.RenderImage(context.Background(), ids[testserver.MultiplexedImage], 0, 0, q)
+	if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), "Request Line is too large (") || !strings.Contains(err.Error(), " > 4094)") {
+		t.Errorf("a too long request line: %v", err)
 	}
 }
