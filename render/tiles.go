@@ -131,33 +131,43 @@ func renderTiled(ctx context.Context, src Source, info *ImageInfo, q url.Values,
 	cols, rows := (t.lw+t.tw-1)/t.tw, (t.lh+t.th-1)/t.th
 	rz := newBandResizer(t.lw, t.lh, w, h)
 	var prev *Image // the previous band, for a missing one-pixel last row
-	for row := 0; row < rows; row++ {
-		bh := min(t.th, t.lh-row*t.th)
-		band := NewImage(t.lw, bh)
-		tiles := make([]*Image, cols)
+	// Rows of tiles are fetched a group at a time: as many rows as keep
+	// tileConcurrency requests busy when a row has fewer tiles than that.
+	group := max(1, tileConcurrency/cols)
+	for row0 := 0; row0 < rows; row0 += group {
+		n := min(group, rows-row0)
+		tiles := make([][]*Image, n)
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(tileConcurrency)
-		for col := 0; col < cols; col++ {
-			if row == 0 && col == 0 {
-				tiles[0] = first
-				continue
+		for r := range tiles {
+			tiles[r] = make([]*Image, cols)
+			row := row0 + r
+			for col := 0; col < cols; col++ {
+				if row == 0 && col == 0 {
+					tiles[0][0] = first
+					continue
+				}
+				g.Go(func() error {
+					tile, err := t.fetch(gctx, col, row, col == cols-1 || row == rows-1)
+					tiles[r][col] = tile
+					return err
+				})
 			}
-			g.Go(func() error {
-				tile, err := t.fetch(gctx, col, row, col == cols-1 || row == rows-1)
-				tiles[col] = tile
-				return err
-			})
 		}
 		if err := g.Wait(); err != nil {
 			return nil, err
 		}
-		for col, tile := range tiles {
-			if err := t.place(band, prev, tile, col, row); err != nil {
-				return nil, err
+		for r, rowTiles := range tiles {
+			row := row0 + r
+			band := NewImage(t.lw, min(t.th, t.lh-row*t.th))
+			for col, tile := range rowTiles {
+				if err := t.place(band, prev, tile, col, row); err != nil {
+					return nil, err
+				}
 			}
+			rz.addRows(band)
+			prev = band
 		}
-		rz.addRows(band)
-		prev = band
 	}
 	img, ok := rz.result()
 	if !ok {

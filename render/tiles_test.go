@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // pyramidSource serves tiles as a real OMERO.web does (docs/omero-web.md):
@@ -25,10 +26,13 @@ type pyramidSource struct {
 	native  int
 	maxTile int
 
-	mu      sync.Mutex
-	queries []url.Values
-	pixels  int64 // pixels served
-	biggest int   // the widest tile served
+	mu       sync.Mutex
+	queries  []url.Values
+	pixels   int64 // pixels served
+	biggest  int   // the widest tile served
+	inFlight int
+	peak     int           // most tile requests in flight at once
+	together chan struct{} // when set, closed once two requests are in flight
 }
 
 func (p *pyramidSource) ImageInfo(ctx context.Context, id int64) (*ImageInfo, error) {
@@ -43,7 +47,25 @@ func (p *pyramidSource) RenderImage(ctx context.Context, id int64, z, t int, q u
 func (p *pyramidSource) RenderRegion(ctx context.Context, id int64, z, t int, q url.Values) ([]byte, error) {
 	p.mu.Lock()
 	p.queries = append(p.queries, q)
+	p.inFlight++
+	p.peak = max(p.peak, p.inFlight)
+	if p.together != nil && p.inFlight == 2 {
+		close(p.together)
+		p.together = nil
+	}
+	wait := p.together
 	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.inFlight--
+		p.mu.Unlock()
+	}()
+	if wait != nil {
+		select { // give a second request the chance to come
+		case <-wait:
+		case <-time.After(2 * time.Second):
+		}
+	}
 	var n []int
 	for _, s := range strings.Split(q.Get("tile"), ",") {
 		v, err := strconv.Atoi(s)
@@ -229,5 +251,16 @@ func TestBandResizerIsResize(t *testing.T) {
 		if !ok || !bytes.Equal(got.Pix, want.Pix) {
 			t.Errorf("%v: bands differ from Resize (complete %v)", c, ok)
 		}
+	}
+}
+
+// TestNarrowLevelsFetchRowsTogether: a level one tile wide still has
+// several tile requests in flight (rows are fetched a group at a time).
+func TestNarrowLevelsFetchRowsTogether(t *testing.T) {
+	p := pyramid4x(2000, 8000, 2, 512, true) // level 1: 500×2000, one column of 4 tiles
+	p.together = make(chan struct{})
+	renderPyramid(t, p, 400, 1600)
+	if p.peak < 2 {
+		t.Errorf("at most %d tile request in flight for a one-column level", p.peak)
 	}
 }
