@@ -74,6 +74,9 @@ func New(opts Options) *Server {
 		l.SetLevel(logrus.WarnLevel)
 		opts.Logger = l
 	}
+	if _, err := ParseWebVersion(opts.WebVersion); opts.WebVersion != "" && err != nil {
+		opts.Logger.WithError(err).Warnf("serving as OMERO.web %s", NewestWebVersion())
+	}
 	s := &Server{opts: opts, data: opts.Data, log: opts.Logger, counts: map[string]int64{}}
 	s.sessions.init()
 	s.faults.init()
