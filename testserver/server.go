@@ -28,6 +28,8 @@ type Options struct {
 	// path no OMERO.web has, for benchmarks that run the server in another
 	// process. Off unless asked for.
 	Stats bool
+	// MaxZipSize is omero.web.maximum_multifile_download_size (0 = 1 GiB).
+	MaxZipSize int64
 }
 
 // Server is the OMERO.web stand-in.
@@ -127,6 +129,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // route finds the handler of a request and names its endpoint kind.
 func (s *Server) route(r *http.Request) (string, http.HandlerFunc) {
 	p := r.URL.Path
+	if kind, h := s.routeData(r); h != nil { // originals.go, annotations.go
+		return kind, h
+	}
 	switch {
 	case s.opts.Stats && p == "/testserver/stats":
 		return "stats", s.handleStats
