@@ -192,6 +192,7 @@ func DemoData() *Data {
 	d.Screens[screen.ID] = screen
 	b.plate(strp("Loose plate"), demo, groupFacility, 2, 3, "number", "number", 1)
 	seedDataView(d) // originals and annotations: demo_dataview.go
+	seedROIs(d)     // demo_rois.go
 	return d
 }
 
