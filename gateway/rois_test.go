@@ -59,4 +59,3 @@ func TestParsePoints(t *testing.T) {
 		}
 	}
 }
-
