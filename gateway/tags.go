@@ -59,9 +59,14 @@ func (c *Conn) tagQuery() url.Values {
 }
 
 // Tags lists every tag the user can see, tag sets and their members
-// included, in id order.
-func (c *Conn) Tags(ctx context.Context) ([]Tag, error) {
-	body, err := c.getJSON(ctx, tagsPath, c.tagQuery())
+// included, in id order; with outsideSets, only the tags in no tag set and
+// the sets themselves.
+func (c *Conn) Tags(ctx context.Context, outsideSets bool) ([]Tag, error) {
+	q := c.tagQuery()
+	if outsideSets {
+		q.Set("orphaned", "true")
+	}
+	body, err := c.getJSON(ctx, tagsPath, q)
 	if err != nil {
 		return nil, fmt.Errorf("list tags: %w", err)
 	}

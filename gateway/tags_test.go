@@ -12,7 +12,7 @@ func TestTags(t *testing.T) {
 	c := connect(t, Config{BaseURL: hs.URL, Username: "demo", Password: "demo"})
 	ctx := context.Background()
 	ts.ResetCounters()
-	tags, err := c.Tags(ctx)
+	tags, err := c.Tags(ctx, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,6 +28,15 @@ func TestTags(t *testing.T) {
 	set, ok := byValue["Phenotypes"]
 	if !ok || !set.Set || set.ChildCount != 2 {
 		t.Fatalf("tag set %+v", set)
+	}
+	top, err := c.Tags(ctx, true)
+	if err != nil || len(top) >= len(tags) {
+		t.Errorf("tags outside sets: %d of %d, %v", len(top), len(tags), err)
+	}
+	for _, tg := range top {
+		if tg.Value != nil && *tg.Value == "apoptosis" {
+			t.Errorf("a tag of a set listed outside sets")
+		}
 	}
 	ts.ResetCounters()
 	in, err := c.Tagged(ctx, set.ID)
