@@ -31,6 +31,9 @@ type Options struct {
 	// OMERO's thumbnails written into (thumbnails.go).
 	ThumbnailDir string
 	Mountpoint   string // absolute path of the mount, for thumbnail URIs
+	// SpoolDir is where data/ keeps downloaded originals and attachments
+	// (in a 0700 folder of its own, removed by Close); "" = the temp dir.
+	SpoolDir string
 }
 
 func (o *Options) setDefaults() {
@@ -63,6 +66,7 @@ type Root struct {
 	openFiles atomic.Int64
 	stats     Stats
 	thumbs    *thumbnailer
+	data      *dataView // data_dir.go
 }
 
 // Stats returns the mount's counters (render latencies, errors by errno).
@@ -84,8 +88,12 @@ func NewRoot(client *wrappers.Client, images *cache.Cache, opts Options) *Root {
 	}
 	r.listings = newListingCache(r)
 	r.thumbs = newThumbnailer(r)
+	r.data = newDataView(r)
 	return r
 }
+
+// Close removes what the mount kept on local disk (the data view's spool).
+func (r *Root) Close() error { return r.data.spool.Close() }
 
 // category is one of the fixed top-level folders.
 type category struct {
@@ -126,6 +134,7 @@ func (r *Root) OnAdd(ctx context.Context) {
 	}
 	img := &imagesDir{root: r}
 	r.AddChild("images", r.NewPersistentInode(ctx, img, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: imagesDirIno}), false)
+	r.AddChild("data", r.NewPersistentInode(ctx, &dataRoot{root: r}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: dataRootIno}), false)
 }
 
 const imagesDirIno = 2 + 5
@@ -140,6 +149,7 @@ func (r *Root) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 		entries = append(entries, fuse.DirEntry{Name: c.name, Mode: syscall.S_IFDIR, Ino: uint64(2 + i)})
 	}
 	entries = append(entries, fuse.DirEntry{Name: "images", Mode: syscall.S_IFDIR, Ino: imagesDirIno})
+	entries = append(entries, fuse.DirEntry{Name: "data", Mode: syscall.S_IFDIR, Ino: dataRootIno})
 	return gofs.NewListDirStream(entries), 0
 }
 

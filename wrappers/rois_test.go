@@ -12,15 +12,9 @@ import (
 	"github.com/omerofs/omerofs/testserver"
 )
 
-func demoImage(t *testing.T, ts *testserver.Server, c *Client, name string) *Image {
+func demoImageObj(t *testing.T, ts *testserver.Server, c *Client, name string) *Image {
 	t.Helper()
-	var best int64
-	for id := range ts.Data().Images {
-		if im, _ := ts.Data().Image(id); im.Name != nil && *im.Name == name && (best == 0 || id < best) {
-			best = id
-		}
-	}
-	o, err := c.Image(context.Background(), best)
+	o, err := c.Image(context.Background(), demoImage(t, ts, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +23,7 @@ func demoImage(t *testing.T, ts *testserver.Server, c *Client, name string) *Ima
 
 func TestRoiSetOfDemoImage(t *testing.T) {
 	ts, c := client(t, nil)
-	im := demoImage(t, ts, c, "mitosis_01.dv")
+	im := demoImageObj(t, ts, c, "mitosis_01.dv")
 	b, n, err := im.RoiSet(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +57,7 @@ func TestRoiSetOfDemoImage(t *testing.T) {
 	if sh := rois[0]["shapes"].([]any)[0].(map[string]any); sh["type"] != "Ellipse" || sh["RadiusX"] != 30.0 {
 		t.Errorf("rois.json shape %v", sh)
 	}
-	none := demoImage(t, ts, c, "histology.tif")
+	none := demoImageObj(t, ts, c, "histology.tif")
 	if b, n, err := none.RoiSet(context.Background()); err != nil || n != 0 || len(b) == 0 {
 		t.Errorf("no ROIs: %d shapes, %d bytes, %v", n, len(b), err)
 	}

@@ -12,27 +12,27 @@ import (
 // carry it, a tag set's are its tags (docs/design.md, "Tags"). Everything
 // one tag folder shows comes from one api/tags/ request.
 
-// Tag is a tag, or a tag set (IsSet).
-type Tag struct {
+// TagContainer is a tag, or a tag set (IsSet), as a folder.
+type TagContainer struct {
 	Client *Client
 	Raw    gateway.Tag
 }
 
-// NewTag wraps a decoded tag.
-func NewTag(c *Client, t gateway.Tag) *Tag { return &Tag{Client: c, Raw: t} }
+// NewTagContainer wraps a decoded tag.
+func NewTagContainer(c *Client, t gateway.Tag) *TagContainer { return &TagContainer{Client: c, Raw: t} }
 
 // Type is "TagSet" for a tag set, "Tag" otherwise.
-func (t *Tag) Type() string {
+func (t *TagContainer) Type() string {
 	if t.Raw.Set {
 		return "TagSet"
 	}
 	return "Tag"
 }
 
-func (t *Tag) ID() int64 { return t.Raw.ID }
+func (t *TagContainer) ID() int64 { return t.Raw.ID }
 
 // Name is the tag's value ("" when empty).
-func (t *Tag) Name() string {
+func (t *TagContainer) Name() string {
 	if t.Raw.Value == nil {
 		return ""
 	}
@@ -40,10 +40,10 @@ func (t *Tag) Name() string {
 }
 
 // IsSet reports whether the tag is a tag set.
-func (t *Tag) IsSet() bool { return t.Raw.Set }
+func (t *TagContainer) IsSet() bool { return t.Raw.Set }
 
 // Description is the tag's description, "" when none.
-func (t *Tag) Description() string {
+func (t *TagContainer) Description() string {
 	if t.Raw.Description == nil {
 		return ""
 	}
@@ -51,11 +51,11 @@ func (t *Tag) Description() string {
 }
 
 // Owner knows only the owner's id: api/tags/ gives no more.
-func (t *Tag) Owner() Experimenter { return Experimenter{ID: t.Raw.OwnerID} }
-func (t *Tag) Group() Group        { return Group{} }
+func (t *TagContainer) Owner() Experimenter { return Experimenter{ID: t.Raw.OwnerID} }
+func (t *TagContainer) Group() Group        { return Group{} }
 
 // WebURL opens the tag in the webclient's tag tree.
-func (t *Tag) WebURL() string {
+func (t *TagContainer) WebURL() string {
 	return t.Client.conn.Root() + "webclient/?show=tag-" + strconv.FormatInt(t.ID(), 10)
 }
 
@@ -67,7 +67,7 @@ func (c *Client) Tags(ctx context.Context) ([]Object, error) {
 	}
 	out := make([]Object, len(tags))
 	for i, t := range tags {
-		out[i] = NewTag(c, t)
+		out[i] = NewTagContainer(c, t)
 	}
 	return out, nil
 }
@@ -75,7 +75,7 @@ func (c *Client) Tags(ctx context.Context) ([]Object, error) {
 // ListChildren lists a set's tags, or what carries a tag: its images (with
 // the sizes api/tags/ gives, see TaggedImage), projects, datasets, screens
 // and plates.
-func (t *Tag) ListChildren(ctx context.Context) ([]Object, error) {
+func (t *TagContainer) ListChildren(ctx context.Context) ([]Object, error) {
 	what := fmt.Sprintf("list what carries tag %d", t.ID())
 	tg, err := t.Client.conn.Tagged(ctx, t.ID())
 	if err != nil {
@@ -83,7 +83,7 @@ func (t *Tag) ListChildren(ctx context.Context) ([]Object, error) {
 	}
 	var out []Object
 	for _, child := range tg.Tags {
-		out = append(out, NewTag(t.Client, child))
+		out = append(out, NewTagContainer(t.Client, child))
 	}
 	obj := func(kind string, o gateway.TaggedObject) gateway.Object {
 		return gateway.Object{ID: o.ID, Type: "#" + kind, Name: o.Name, ChildCount: o.ChildCount,
@@ -125,7 +125,7 @@ func (t *Tag) ListChildren(ctx context.Context) ([]Object, error) {
 	}
 	for _, o := range tg.Images {
 		im := &gateway.Image{Object: obj("Image", o), Pixels: &gateway.Pixels{
-			SizeX: deref(o.SizeX), SizeY: deref(o.SizeY), SizeZ: deref(o.SizeZ), SizeT: deref(o.SizeT)}}
+			SizeX: derefInt(o.SizeX), SizeY: derefInt(o.SizeY), SizeZ: derefInt(o.SizeZ), SizeT: derefInt(o.SizeT)}}
 		w, err := t.Client.reg.make("Image", t.Client, im)
 		if err != nil {
 			return nil, fmt.Errorf("%s: wrap Image: %w", what, err)
@@ -148,7 +148,7 @@ type TaggedImage struct{ ImageObject }
 // Partial reports that this image was listed with part of its metadata.
 func (*TaggedImage) Partial() bool { return true }
 
-func deref(p *int) int {
+func derefInt(p *int) int {
 	if p == nil {
 		return 0
 	}

@@ -14,8 +14,8 @@ func TestTagsAsContainers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := find(t, top, "Phenotypes").(*Tag)
-	if !set.IsSet() || set.Type() != "TagSet" || set.Description() != "what the cells do" || !strings.HasSuffix(set.WebURL(), "/webclient/?show=tag-"+itoa(set.ID())) {
+	set := find(t, top, "Phenotypes").(*TagContainer)
+	if !set.IsSet() || set.Type() != "TagSet" || set.Description() != "what the cells do" || !strings.HasSuffix(set.WebURL(), "/webclient/?show=tag-"+strconv.FormatInt(set.ID(), 10)) {
 		t.Errorf("set %+v %s %s", set.Raw, set.Type(), set.WebURL())
 	}
 	for _, o := range top {
@@ -27,7 +27,7 @@ func TestTagsAsContainers(t *testing.T) {
 	if err != nil || len(members) != 2 {
 		t.Fatalf("members %v, %v", members, err)
 	}
-	ap := find(t, members, "apoptosis").(*Tag)
+	ap := find(t, members, "apoptosis").(*TagContainer)
 	ts.ResetCounters()
 	carriers, err := ap.ListChildren(ctx)
 	if err != nil {
@@ -53,7 +53,7 @@ func TestTagsAsContainers(t *testing.T) {
 	if ims, err := ds.ListChildren(ctx); err != nil || len(ims) != 2 {
 		t.Errorf("a tagged dataset's images: %d, %v", len(ims), err)
 	}
-	hcs := find(t, top, "HCS").(*Tag)
+	hcs := find(t, top, "HCS").(*TagContainer)
 	kids, err := hcs.ListChildren(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -63,4 +63,3 @@ func TestTagsAsContainers(t *testing.T) {
 	}
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
