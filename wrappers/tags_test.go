@@ -62,4 +62,3 @@ func TestTagsAsContainers(t *testing.T) {
 		t.Errorf("tagged plate %+v", pl)
 	}
 }
-
