@@ -7,6 +7,7 @@ package fs
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -66,7 +67,9 @@ type Root struct {
 	openFiles atomic.Int64
 	stats     Stats
 	thumbs    *thumbnailer
-	data      *dataView // data_dir.go
+	data      *dataView          // data_dir.go
+	anns      *annotationBatches // xattr_annotations.go
+	partials  sync.Map           // image id → *imageFile made from a tag's listing (tags.go)
 }
 
 // Stats returns the mount's counters (render latencies, errors by errno).
@@ -89,6 +92,7 @@ func NewRoot(client *wrappers.Client, images *cache.Cache, opts Options) *Root {
 	r.listings = newListingCache(r)
 	r.thumbs = newThumbnailer(r)
 	r.data = newDataView(r)
+	r.anns = newAnnotationBatches(r)
 	return r
 }
 
@@ -135,6 +139,7 @@ func (r *Root) OnAdd(ctx context.Context) {
 	img := &imagesDir{root: r}
 	r.AddChild("images", r.NewPersistentInode(ctx, img, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: imagesDirIno}), false)
 	r.AddChild("data", r.NewPersistentInode(ctx, &dataRoot{root: r}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: dataRootIno}), false)
+	r.addTagsFolder(ctx) // tags.go
 }
 
 const imagesDirIno = 2 + 5
@@ -150,6 +155,7 @@ func (r *Root) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 	}
 	entries = append(entries, fuse.DirEntry{Name: "images", Mode: syscall.S_IFDIR, Ino: imagesDirIno})
 	entries = append(entries, fuse.DirEntry{Name: "data", Mode: syscall.S_IFDIR, Ino: dataRootIno})
+	entries = append(entries, fuse.DirEntry{Name: "tags", Mode: syscall.S_IFDIR, Ino: tagsRootIno})
 	return gofs.NewListDirStream(entries), 0
 }
 

@@ -16,6 +16,7 @@ func seedTags(d *Data) {
 	mem := imagesNamed(d, "membrane.czi")[0]
 	orphans := imagesNamed(d, "orphan.tif")
 	unfiled := datasetNamed(d, "Unfiled")
+	d.Images[stack].Desc = strp("Two channels, seven sections.\nFixed cells.")
 
 	setNs := TagSetNs
 	set := tag("Phenotypes", alice, groupLab, strp("what the cells do"))
