@@ -66,17 +66,3 @@ func (t *TTL[K, V]) Get(ctx context.Context, key K, fill func(ctx context.Contex
 	}
 	return v, err
 }
-
-// Invalidate forgets a key.
-func (t *TTL[K, V]) Invalidate(key K) {
-	t.mu.Lock()
-	delete(t.entries, key)
-	t.mu.Unlock()
-}
-
-// Len is the number of values held.
-func (t *TTL[K, V]) Len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.entries)
-}

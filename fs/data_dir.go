@@ -146,7 +146,7 @@ func (d *dataDir) Getxattr(ctx context.Context, name string, dest []byte) (uint3
 	d.mu.Lock()
 	o := d.obj
 	d.mu.Unlock()
-	return getxattr(ctx, objectXattrs(o), name, dest)
+	return d.root.getxattr(ctx, d.what, objectXattrs(o), name, dest)
 }
 
 func (d *dataDir) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
@@ -161,24 +161,7 @@ func (d *dataDir) listing(ctx context.Context) (*listing, syscall.Errno) {
 	d.mu.Lock()
 	list := d.list
 	d.mu.Unlock()
-	l, err := d.root.listings.Get(ctx, d.listKey, func(ctx context.Context) (*listing, error) {
-		done := progress(d.root.log, "listing "+d.what)
-		objs, err := list(ctx)
-		done(err)
-		if err != nil {
-			return nil, err
-		}
-		return newListing(objs), nil
-	})
-	if err != nil {
-		errno := toErrno(err)
-		if errno != syscall.EINTR {
-			d.root.log.WithError(err).Errorf("list %s", d.what)
-		}
-		d.root.stats.countErrno(errno)
-		return nil, errno
-	}
-	return l, 0
+	return d.root.listing(ctx, d.listKey, d.what, list)
 }
 
 // folderName is an image's folder: its PNG's name without ".png".
@@ -294,12 +277,7 @@ func (d *dataImagesDir) Lookup(ctx context.Context, name string, out *fuse.Entry
 	}
 	img, err := d.root.client.Image(ctx, id)
 	if err != nil {
-		errno := toErrno(err)
-		if errno != syscall.ENOENT && errno != syscall.EINTR {
-			d.root.log.WithError(err).Errorf("look up image %d", id)
-		}
-		d.root.stats.countErrno(errno)
-		return nil, errno
+		return nil, d.root.fail(err, "look up image %d", id)
 	}
 	ino := dirIno(dataImagesIno, "Image", id)
 	anns := func(ctx context.Context) (*wrappers.Annotations, error) {

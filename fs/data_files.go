@@ -93,12 +93,7 @@ func (d *originalDir) node(ctx context.Context) (*treeNode, syscall.Errno) {
 	if t == nil {
 		fs, err := d.root.client.OriginalFiles(ctx, d.imageID)
 		if err != nil {
-			errno := toErrno(err)
-			if errno != syscall.EINTR {
-				d.root.log.WithError(err).Errorf("list the original files of %s", d.what)
-			}
-			d.root.stats.countErrno(errno)
-			return nil, errno
+			return nil, d.root.fail(err, "list the original files of %s", d.what)
 		}
 		t = newTree(fs.Files)
 		refused := false
@@ -196,12 +191,7 @@ func (d *attachmentsDir) entries(ctx context.Context) ([]string, []wrappers.Atta
 	d.root.dataMu().Unlock()
 	a, err := anns(ctx)
 	if err != nil {
-		errno := toErrno(err)
-		if errno != syscall.EINTR {
-			d.root.log.WithError(err).Errorf("list the attachments of %s", d.what)
-		}
-		d.root.stats.countErrno(errno)
-		return nil, nil, errno
+		return nil, nil, d.root.fail(err, "list the attachments of %s", d.what)
 	}
 	if a == nil {
 		return nil, nil, 0
@@ -306,8 +296,7 @@ func (f *streamedFile) Open(ctx context.Context, flags uint32) (gofs.FileHandle,
 	refused := f.refused
 	f.mu.Unlock()
 	if refused != nil {
-		errno := f.root.refusal(f.what, refused)
-		return nil, 0, errno
+		return nil, 0, f.root.refusal(f.what, refused)
 	}
 	f.root.openFiles.Add(1)
 	flagsOut := uint32(fuse.FOPEN_NOFLUSH)
@@ -334,17 +323,10 @@ func (f *streamedFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte
 	}
 	n, err := f.root.data.spool.readAt(ctx, f.key, size, open, dest[:min(int64(len(dest)), size-off)], off)
 	if err != nil {
-		var errno syscall.Errno
 		if errors.Is(err, errRefusedStart) || errors.Is(err, gateway.ErrForbidden) {
-			errno = f.root.refusal(f.what, err)
-		} else {
-			errno = toErrno(err)
-			if errno != syscall.EINTR {
-				f.root.log.WithError(err).Errorf("read %s", f.what)
-			}
+			return nil, f.root.refusal(f.what, err)
 		}
-		f.root.stats.countErrno(errno)
-		return nil, errno
+		return nil, f.root.fail(err, "read %s", f.what)
 	}
 	return fuse.ReadResultData(dest[:n]), 0
 }
@@ -357,11 +339,13 @@ func (r *Root) refusal(what string, err error) syscall.Errno {
 		if !logged {
 			r.log.WithError(err).Errorf("%s: the server refuses to send it", what)
 		}
+		r.stats.countErrno(syscall.EACCES)
 		return syscall.EACCES
 	}
 	if !logged {
 		r.log.WithError(err).Errorf("%s: the server failed the download before its first byte; "+
 			"the likely cause is its download policy (omero.policy.binary_access, e.g. on the IDR)", what)
 	}
+	r.stats.countErrno(syscall.EIO)
 	return syscall.EIO
 }

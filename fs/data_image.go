@@ -70,7 +70,7 @@ func (f *imageFolder) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse
 
 func (f *imageFolder) Getxattr(ctx context.Context, name string, dest []byte) (uint32, syscall.Errno) {
 	img, _ := f.state()
-	return getxattr(ctx, objectXattrs(img), name, dest)
+	return f.root.getxattr(ctx, describe(img), objectXattrs(img), name, dest)
 }
 
 func (f *imageFolder) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
@@ -170,12 +170,7 @@ func (m *metadataFile) content(ctx context.Context) ([]byte, error) {
 func (m *metadataFile) fillAttr(ctx context.Context, out *fuse.Attr) syscall.Errno {
 	b, err := m.content(ctx)
 	if err != nil {
-		errno := toErrno(err)
-		if errno != syscall.EINTR {
-			m.root.log.WithError(err).Errorf("metadata.json of %s", m.what)
-		}
-		m.root.stats.countErrno(errno)
-		return errno
+		return m.root.fail(err, "metadata.json of %s", m.what)
 	}
 	m.root.fillFileAttr(dataFileIno("metadata", m.id), int64(len(b)), m.root.mountTime, out)
 	return 0
@@ -199,9 +194,7 @@ func (m *metadataFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte
 	}
 	b, err := m.content(ctx)
 	if err != nil {
-		errno := toErrno(err)
-		m.root.stats.countErrno(errno)
-		return nil, errno
+		return nil, m.root.fail(err, "read metadata.json of %s", m.what)
 	}
 	if off >= int64(len(b)) {
 		return fuse.ReadResultData(nil), 0

@@ -144,6 +144,12 @@ func (s *spool) entry(key string, size int64, open opener) (*spoolEntry, error) 
 // server's silence (the gateway's timeout).
 func (s *spool) fill(e *spoolEntry, open opener) {
 	err := s.download(e, open)
+	if err != nil && !errors.Is(err, errRefusedStart) && !errors.Is(err, gateway.ErrForbidden) && !errors.Is(err, context.Canceled) {
+		// One line for the failure, however many readers share it
+		// (refusals get theirs from the file, which can name it).
+		s.log.WithError(err).Errorf("download %s", e.key)
+		err = logged(err)
+	}
 	e.mu.Lock()
 	if err != nil {
 		e.err = err

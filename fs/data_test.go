@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/sirupsen/logrus"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 	"golang.org/x/sys/unix"
 
 	"github.com/omerofs/omerofs/testserver"
@@ -233,11 +235,24 @@ func TestDataViewDownloadFailures(t *testing.T) {
 	if err != nil || !bytes.Equal(b, d.FileBytes(d.FilesOf(mit)[0].ID)) {
 		t.Errorf("after the failure: %v", err)
 	}
-	// Refused by the group's policy (-image,-plate): listed, EIO on open.
+	// Refused by the group's policy (-image,-plate): listed, EIO on open,
+	// and one log line naming the policy however often it is tried.
+	hook := logtest.NewLocal(m.root.log.(*logrus.Logger))
 	beads := idsNamed(d, "image", "beads_1.tif")[0]
 	rp := m.path("data", "images", strconv.FormatInt(beads, 10), "original", "beads_1.tif")
-	if _, err := os.ReadFile(rp); !errors.Is(err, syscall.EIO) {
-		t.Errorf("refused original: %v, want EIO", err)
+	for i := 0; i < 3; i++ {
+		if _, err := os.ReadFile(rp); !errors.Is(err, syscall.EIO) {
+			t.Errorf("refused original: %v, want EIO", err)
+		}
+	}
+	lines := 0
+	for _, e := range hook.AllEntries() {
+		if strings.Contains(e.Message, "omero.policy.binary_access") {
+			lines++
+		}
+	}
+	if lines != 1 {
+		t.Errorf("%d log lines about the refusal, want 1", lines)
 	}
 	// The plate's images: the same.
 	plateImg := m.path("data", "screens", "HCS Screen", "Plate 1", "A1", "Plate 1 [Well A1, Field 1]", "original", "Plate 1.xdce")
@@ -308,5 +323,35 @@ func TestDataViewBigFolderListing(t *testing.T) {
 	// the number of images.
 	if n := m.server.TotalRequests(); n > 6 {
 		t.Errorf("ls -l of 1,200 image folders took %d requests", n)
+	}
+}
+
+// TestDataViewRecursiveListingCost is ls -lR of the 1,200-image dataset in
+// the data view: every image folder's metadata.json and original/ have
+// exact sizes, which OMERO.web gives only per image (imgData and the image
+// for metadata.json; original_file_paths, download_placeholder and one
+// size probe per file for original/). Annotations come one request per
+// 200 images.
+func TestDataViewRecursiveListingCost(t *testing.T) {
+	m := mountTestServer(t, mountConfig{})
+	dir := m.path("data", "projects", "Cell Biology", "1200 images")
+	m.server.ResetCounters()
+	n := 0
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		n++
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := m.server.TotalRequests()
+	t.Logf("ls -lR of 1,200 image folders: %d entries, %d requests (%.1f per image): %d imgData, %d api_get, %d paths, %d placeholder, %d downloads (size probes), %d annotations, %d lists",
+		n, total, float64(total)/1200, m.server.Requests("imgData"), m.server.Requests("api_get"), m.server.Requests("original_file_paths"),
+		m.server.Requests("download_placeholder"), m.server.Requests("download_original_file"), m.server.Requests("api_annotations"), m.server.Requests("api_list"))
+	if a := m.server.Requests("api_annotations"); a > 6 {
+		t.Errorf("%d annotation requests for 1,200 images", a)
+	}
+	if total > 5*1200+20 {
+		t.Errorf("%d requests", total)
 	}
 }

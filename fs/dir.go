@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"syscall"
 
@@ -47,9 +48,7 @@ func (d *dir) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 	if errno != 0 {
 		return nil, errno
 	}
-	if d.root.thumbs != nil {
-		d.root.thumbs.folder(d.Path(nil), l)
-	}
+	d.root.folderThumbnails(d.Path(nil), l)
 	entries := make([]fuse.DirEntry, len(l.names))
 	for i, name := range l.names {
 		obj := l.byName[name]
@@ -83,8 +82,15 @@ func (d *dir) listing(ctx context.Context) (*listing, syscall.Errno) {
 	d.mu.Lock()
 	list := d.list
 	d.mu.Unlock()
-	l, err := d.root.listings.Get(ctx, d.ino, func(ctx context.Context) (*listing, error) {
-		done := progress(d.root.log, "listing "+d.what)
+	return d.root.listing(ctx, d.ino, d.what, list)
+}
+
+// listing returns the cached listing under key, fetching it with list when
+// missing or stale. The data view asks with the rendered folder's key, so
+// the two views of a folder share one listing.
+func (r *Root) listing(ctx context.Context, key uint64, what string, list func(context.Context) ([]wrappers.Object, error)) (*listing, syscall.Errno) {
+	l, err := r.listings.Get(ctx, key, func(ctx context.Context) (*listing, error) {
+		done := progress(r.log, "listing "+what)
 		objs, err := list(ctx)
 		done(err)
 		if err != nil {
@@ -93,12 +99,7 @@ func (d *dir) listing(ctx context.Context) (*listing, syscall.Errno) {
 		return newListing(objs), nil
 	})
 	if err != nil {
-		errno := toErrno(err)
-		if errno != syscall.EINTR {
-			d.root.log.WithError(err).Errorf("list %s", d.what)
-		}
-		d.root.stats.countErrno(errno)
-		return nil, errno
+		return nil, r.fail(err, "list %s", what)
 	}
 	return l, 0
 }
@@ -111,7 +112,7 @@ func (r *Root) newChild(ctx context.Context, parent *gofs.Inode, parentIno uint6
 		ch := parent.NewInode(ctx, f, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: imageIno(o.ID())})
 		existing, ok := ch.Operations().(*imageFile)
 		if !ok {
-			return nil, syscall.EIO
+			return nil, r.fail(fmt.Errorf("inode %d is a %T, not an image file", imageIno(o.ID()), ch.Operations()), "look up %s", describe(o))
 		}
 		if existing != f && !partial(o) {
 			// The image is already known (another path, or an earlier

@@ -76,15 +76,16 @@ func physicalSize(px wrappers.Pixels) string {
 }
 
 // getxattr answers one attribute by the getxattr(2) rules: size only when
-// dest is empty, ERANGE when it is too small, ENODATA when unknown.
-func getxattr(ctx context.Context, attrs []xattr, name string, dest []byte) (uint32, syscall.Errno) {
+// dest is empty, ERANGE when it is too small, ENODATA when unknown. what
+// names the object in the log.
+func (r *Root) getxattr(ctx context.Context, what string, attrs []xattr, name string, dest []byte) (uint32, syscall.Errno) {
 	for _, a := range attrs {
 		if a.name != name {
 			continue
 		}
 		v, err := a.value(ctx)
 		if err != nil {
-			return 0, toErrno(err)
+			return 0, r.fail(err, "getxattr %s of %s", name, what)
 		}
 		if len(dest) == 0 {
 			return uint32(len(v)), 0
@@ -126,7 +127,7 @@ func (d *dir) xattrs(ctx context.Context) []xattr {
 }
 
 func (d *dir) Getxattr(ctx context.Context, name string, dest []byte) (uint32, syscall.Errno) {
-	return getxattr(ctx, d.xattrs(ctx), name, dest)
+	return d.root.getxattr(ctx, d.what, d.xattrs(ctx), name, dest)
 }
 
 func (d *dir) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
@@ -140,7 +141,8 @@ func (f *imageFile) xattrs(ctx context.Context) []xattr {
 }
 
 func (f *imageFile) Getxattr(ctx context.Context, name string, dest []byte) (uint32, syscall.Errno) {
-	return getxattr(ctx, f.xattrs(ctx), name, dest)
+	img, _, _ := f.state()
+	return f.root.getxattr(ctx, describe(img), f.xattrs(ctx), name, dest)
 }
 
 func (f *imageFile) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {

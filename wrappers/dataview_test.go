@@ -6,10 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/sirupsen/logrus"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/omerofs/omerofs/gateway"
 	"github.com/omerofs/omerofs/testserver"
@@ -158,3 +163,49 @@ func TestAnnotationsAndMetadata(t *testing.T) {
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// An OMERO.web without the routes (404 pages): empty answers and one
+// warning for the whole mount, not an error per image.
+func TestOldServerWithoutDataRoutes(t *testing.T) {
+	ts := testserver.New(testserver.Options{})
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, p := range []string{"/webgateway/original_file_paths/", "/webclient/api/annotations/"} {
+			if strings.HasPrefix(r.URL.Path, p) {
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(http.StatusNotFound)
+				w.Write([]byte("<h1>Not Found</h1>"))
+				return
+			}
+		}
+		ts.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	log, hook := logtest.NewNullLogger()
+	conn, err := gateway.Connect(context.Background(), gateway.Config{BaseURL: hs.URL, Username: "demo", Password: "demo", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	c := NewClient(conn, nil)
+	c.SetLogger(log)
+	ctx := context.Background()
+	for _, name := range []string{"histology.tif", "mitosis_01.dv", "Big slide.svs"} {
+		fs, err := c.OriginalFiles(ctx, demoImage(t, ts, name))
+		if err != nil || len(fs.Files) != 0 {
+			t.Errorf("%s: %+v, %v", name, fs, err)
+		}
+		anns, err := c.AnnotationsOf(ctx, "image", []int64{demoImage(t, ts, name)})
+		if err != nil || len(anns) != 1 {
+			t.Errorf("%s annotations: %v, %v", name, anns, err)
+		}
+	}
+	warnings := 0
+	for _, e := range hook.AllEntries() {
+		if e.Level == logrus.WarnLevel {
+			warnings++
+		}
+	}
+	if warnings != 2 {
+		t.Errorf("%d warnings, want one per missing route", warnings)
+	}
+}

@@ -80,10 +80,6 @@ func NewBase(c *Client, o gateway.Object) Base {
 	return b
 }
 
-func (b *Base) Type() string { return b.Raw.Kind() }
-func (b *Base) ID() int64    { return b.Raw.ID }
-func (b *Base) Name() string { return b.name }
-
 // Description is the OMERO Description, "" when absent.
 func (b *Base) Description() string {
 	if b.Raw.Description == nil {
@@ -91,6 +87,10 @@ func (b *Base) Description() string {
 	}
 	return *b.Raw.Description
 }
+
+func (b *Base) Type() string { return b.Raw.Kind() }
+func (b *Base) ID() int64    { return b.Raw.ID }
+func (b *Base) Name() string { return b.name }
 
 func (b *Base) Owner() Experimenter {
 	if o := b.Raw.Details.Owner; o != nil {

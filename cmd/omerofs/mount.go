@@ -20,10 +20,14 @@ import (
 )
 
 // mountParams is everything a mount needs, whichever command asked for it.
+// The flags behind it are declared in options.go.
 type mountParams struct {
 	url           string
 	dir           string
 	creds         credentials
+	user          string // --user; creds come from it, --password-file and --session-key
+	passwordFile  string
+	sessionKey    string
 	serverID      int
 	group         string
 	cacheSize     byteSize
@@ -38,24 +42,8 @@ type mountParams struct {
 	thumbnails    bool
 }
 
-// addMountFlags declares the flags of design.md shared by mount and demo.
-func addMountFlags(cmd *cobra.Command, p *mountParams) {
-	f := cmd.Flags()
-	p.cacheSize = 512 << 20
-	f.Var(&p.cacheSize, "cache-size", "bytes of rendered images kept in memory, e.g. 512MiB or 2GiB")
-	f.DurationVar(&p.metadataTTL, "metadata-ttl", 60*time.Second, "how long a folder listing is trusted before it is fetched again")
-	f.DurationVar(&p.timeout, "timeout", 30*time.Second, "timeout of one request to the server")
-	f.IntVar(&p.maxRequests, "max-requests", 8, "most requests in flight to the server at once")
-	f.IntVar(&p.maxRenderSize, "max-render-size", 4096, "longest side of a rendered PNG; bigger images are scaled down to it")
-	f.BoolVar(&p.allowOther, "allow-other", false, "let other users see the mount (needs user_allow_other in /etc/fuse.conf)")
-	f.BoolVar(&p.fuseDebug, "fuse-debug", false, "log every FUSE operation (very verbose)")
-	f.BoolVar(&p.thumbnails, "thumbnails", false, "write OMERO's thumbnails of listed folders into the freedesktop thumbnail cache, so file managers need no full renders")
-	f.StringVar(&p.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464")
-}
-
 func newMountCmd(a *app) *cobra.Command {
 	var p mountParams
-	var user, passwordFile, sessionKey string
 	cmd := &cobra.Command{
 		Use:   "mount [flags] [URL] MOUNTPOINT",
 		Short: "Mount the OMERO.web at URL on MOUNTPOINT (stays in the foreground)",
@@ -78,7 +66,7 @@ OMERO_SESSION_KEY) to join an existing OMERO session; or nothing, for public acc
 				}
 				args = []string{a.configURL, args[0]}
 			}
-			creds, err := loadCredentials(user, passwordFile, sessionKey)
+			creds, err := loadCredentials(p.user, p.passwordFile, p.sessionKey)
 			if err != nil {
 				return err
 			}
@@ -86,14 +74,8 @@ OMERO_SESSION_KEY) to join an existing OMERO session; or nothing, for public acc
 			return runMount(cmd.Context(), p, nil)
 		},
 	}
-	addMountFlags(cmd, &p)
-	f := cmd.Flags()
-	f.StringVar(&user, "user", "", "OMERO user name (default $OMERO_USER)")
-	f.StringVar(&passwordFile, "password-file", "", "read the password from this file (default $OMERO_PASSWORD, else a prompt)")
-	f.StringVar(&sessionKey, "session-key", "", "join this existing OMERO session (default $OMERO_SESSION_KEY)")
-	f.IntVar(&p.serverID, "server", 1, "id of the OMERO server among those OMERO.web offers")
-	f.StringVar(&p.group, "group", "", "show only this group's data (name or id; default: all your groups)")
-	f.BoolVar(&p.insecure, "insecure", false, "do not verify the server's TLS certificate (unsafe)")
+	addOptions(cmd.Flags(), mountOptions(&p))
+	addOptions(cmd.Flags(), serverOptions(&p))
 	return cmd
 }
 
@@ -168,7 +150,7 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 		ThumbnailDir:  thumbDir,
 		Mountpoint:    absDir,
 	})
-	defer root.Close() // the data view's spool of downloads
+	defer root.Close() // waits for thumbnails being written, removes the data view's spool
 	server, err := fs.Mount(p.dir, root, fs.MountOptions{
 		AllowOther: p.allowOther,
 		FsName:     "omerofs:" + hostOf(p.url),
