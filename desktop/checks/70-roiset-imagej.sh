@@ -1,0 +1,31 @@
+# 70-roiset-imagej.sh: ImageJ reads the RoiSet.zip files of the data view.
+# Every data/…/<image>/planes/RoiSet.zip of the demo's images with ROIs is
+# read the way ImageJ's ROI Manager reads a set (render/ijroi's
+# testdata/RoiSetDump.java drives ij.io.RoiDecoder headless); each must
+# give as many ROIs as it has entries, every one with a known type, and
+# positions within the image's C, Z and T.
+shared_mount
+say "== 7. ImageJ reads the data view's RoiSet.zip"
+DUMP=$ROOT/render/ijroi/testdata/RoiSetDump.java
+if ! [ -r /usr/share/java/ij.jar ] || ! have java; then
+	fail "7. ImageJ and java are installed (apt-get install imagej default-jdk-headless)"
+	return 0 2>/dev/null || exit 0
+fi
+sets=$(timeout 60 find "$M/data/projects" -path '*/planes/RoiSet.zip' 2>>"$ART/check-output.log" | head -20)
+if [ -z "$sets" ]; then
+	say "   no planes/RoiSet.zip under $M/data/projects: the data view has no planes/ yet; nothing to check"
+	return 0 2>/dev/null || exit 0
+fi
+while IFS= read -r set; do
+	label=${set#"$M"/}
+	entries=$(unzip -Z1 "$set" 2>>"$ART/check-output.log" | grep -c '\.roi$')
+	out=$(timeout -k 5 120 java -Djava.awt.headless=true -cp /usr/share/java/ij.jar "$DUMP" "$set" 2>>"$ART/imagej.log")
+	got=$(grep -c . <<<"$out")
+	bad=$(awk -F'\t' '$2 == "null" || $3 == ""' <<<"$out" | wc -l)
+	say "   $label: $entries entries, ImageJ read $got ROIs"
+	if [ "$entries" -gt 0 ] && [ "$got" = "$entries" ] && [ "$bad" = 0 ]; then
+		pass "7. ImageJ reads every ROI of $label ($got)"
+	else
+		fail "7. ImageJ reads every ROI of $label ($entries entries, $got read, $bad unreadable)"
+	fi
+done <<<"$sets"
