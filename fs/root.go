@@ -76,10 +76,11 @@ type Root struct {
 	mountTime time.Time
 	openFiles atomic.Int64
 	stats     Stats
-	thumbs    *thumbnails.Writer // nil without thumbnails; set by Mount
-	data      *dataView          // data_dir.go
-	anns      *annotationBatches // xattr_annotations.go
-	partials  sync.Map           // image id → *imageFile made from a tag's listing (tags.go)
+	thumbs    *thumbnails.Writer           // nil without thumbnails; set by Mount
+	data      *dataView                    // data_dir.go
+	anns      *annotationBatches           // xattr_annotations.go
+	partials  sync.Map                     // image id → *imageFile made from a tag's listing (tags.go)
+	rois      *cache.TTL[int64, *roiFiles] // data_rois.go
 }
 
 // Stats returns the mount's counters (render latencies, errors by errno).
@@ -102,6 +103,7 @@ func NewRoot(client *wrappers.Client, images *cache.Cache, opts Options) *Root {
 	r.listings = newListingCache(r)
 	r.data = newDataView(r)
 	r.anns = newAnnotationBatches(r)
+	r.rois = newROICache(r)
 	return r
 }
 

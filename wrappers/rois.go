@@ -23,25 +23,37 @@ func (im *Image) ROIs(ctx context.Context) ([]gateway.ROI, error) {
 // shapes it holds (0: the image has no ROIs, and the data view shows no
 // RoiSet.zip).
 func (im *Image) RoiSet(ctx context.Context) ([]byte, int, error) {
-	rois, err := im.ROIs(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	ij := ToImageJ(rois)
-	b, err := ijroi.Set(ij)
-	if err != nil {
-		return nil, 0, fmt.Errorf("RoiSet.zip of image %d: %w", im.ID(), err)
-	}
-	return b, len(ij), nil
+	_, set, n, err := im.ROIFiles(ctx)
+	return set, n, err
 }
 
 // RoisJSON returns the image's ROIs as an indented JSON list, the shapes as
 // the server encoded them (omero-marshal's field names).
 func (im *Image) RoisJSON(ctx context.Context) ([]byte, error) {
+	j, _, _, err := im.ROIFiles(ctx)
+	return j, err
+}
+
+// ROIFiles returns rois.json and RoiSet.zip (with its number of shapes)
+// from one listing of the image's ROIs.
+func (im *Image) ROIFiles(ctx context.Context) (roisJSON, roiSet []byte, shapes int, err error) {
 	rois, err := im.ROIs(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
+	if roisJSON, err = encodeROIs(rois); err != nil {
+		return nil, nil, 0, fmt.Errorf("rois.json of image %d: %w", im.ID(), err)
+	}
+	ij := ToImageJ(rois)
+	if roiSet, err = ijroi.Set(ij); err != nil {
+		return nil, nil, 0, fmt.Errorf("RoiSet.zip of image %d: %w", im.ID(), err)
+	}
+	return roisJSON, roiSet, len(ij), nil
+}
+
+// encodeROIs is rois.json: a list of ROIs (id, name, description) and
+// their shapes (id, type, then the server's fields), indented.
+func encodeROIs(rois []gateway.ROI) ([]byte, error) {
 	type shape struct {
 		ID   int64  `json:"id"`
 		Type string `json:"type"`
@@ -63,7 +75,7 @@ func (im *Image) RoisJSON(ctx context.Context) ([]byte, error) {
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("rois.json of image %d: %w", im.ID(), err)
+		return nil, err
 	}
 	return append(b, '\n'), nil
 }
