@@ -167,3 +167,22 @@ func TestAnnotationXattrs(t *testing.T) {
 		t.Errorf("the datasets/ folders' attributes: %d annotations requests", n)
 	}
 }
+
+// TestForeignXattrsCostNothing: the attributes file managers ask of every
+// file (security.*, system.*) and the fixed user.omero.* ones never fetch
+// annotations.
+func TestForeignXattrsCostNothing(t *testing.T) {
+	m := mountTestServer(t, mountConfig{})
+	files := dirNames(t, m.path("orphaned"))
+	m.server.ResetCounters()
+	buf := make([]byte, 1024)
+	for _, f := range files {
+		p := m.path("orphaned", f)
+		for _, name := range []string{"security.selinux", "system.posix_acl_access", "user.xdg.origin.url", "user.omero.id", "user.omero.description"} {
+			syscall.Getxattr(p, name, buf)
+		}
+	}
+	if n := m.server.Requests("api_annotations"); n != 0 {
+		t.Errorf("%d annotations requests for attributes that need none", n)
+	}
+}

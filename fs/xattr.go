@@ -115,7 +115,7 @@ func listxattr(attrs []xattr, dest []byte) (uint32, syscall.Errno) {
 
 // The annotation attributes come with the others (xattr_annotations.go).
 
-func (d *dir) xattrs(ctx context.Context) []xattr {
+func (d *dir) xattrs(ctx context.Context, name string) []xattr {
 	d.mu.Lock()
 	o := d.obj
 	d.mu.Unlock()
@@ -123,28 +123,28 @@ func (d *dir) xattrs(ctx context.Context) []xattr {
 		return nil
 	}
 	_, parent := d.Parent()
-	return d.root.xattrsOf(ctx, o, parent)
+	return d.root.xattrsOf(ctx, o, parent, name)
 }
 
 func (d *dir) Getxattr(ctx context.Context, name string, dest []byte) (uint32, syscall.Errno) {
-	return d.root.getxattr(ctx, d.what, d.xattrs(ctx), name, dest)
+	return d.root.getxattr(ctx, d.what, d.xattrs(ctx, name), name, dest)
 }
 
 func (d *dir) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
-	return listxattr(d.xattrs(ctx), dest)
+	return listxattr(d.xattrs(ctx, ""), dest)
 }
 
-func (f *imageFile) xattrs(ctx context.Context) []xattr {
+func (f *imageFile) xattrs(ctx context.Context, name string) []xattr {
 	img, _, _ := f.state()
 	_, parent := f.Parent()
-	return f.root.xattrsOf(ctx, img, parent)
+	return f.root.xattrsOf(ctx, img, parent, name)
 }
 
 func (f *imageFile) Getxattr(ctx context.Context, name string, dest []byte) (uint32, syscall.Errno) {
 	img, _, _ := f.state()
-	return f.root.getxattr(ctx, describe(img), f.xattrs(ctx), name, dest)
+	return f.root.getxattr(ctx, describe(img), f.xattrs(ctx, name), name, dest)
 }
 
 func (f *imageFile) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
-	return listxattr(f.xattrs(ctx), dest)
+	return listxattr(f.xattrs(ctx, ""), dest)
 }

@@ -90,10 +90,13 @@ func parentDir(p *gofs.Inode) (*dir, bool) {
 	return d, ok
 }
 
-// xattrsOf is every attribute of o: objectXattrs and, for annotatable
-// objects, the annotation attributes. When the annotations cannot be
+// xattrsOf is the attributes of o: objectXattrs and, for annotatable
+// objects, the annotation attributes. For one name (getxattr), the
+// annotations are fetched only when that name is one of theirs, so the
+// security.* and system.* lookups of file managers cost nothing; for all
+// names (listxattr, name ""), always. When the annotations cannot be
 // fetched, the others are still listed and the failure logged.
-func (r *Root) xattrsOf(ctx context.Context, o wrappers.Object, parent *gofs.Inode) []xattr {
+func (r *Root) xattrsOf(ctx context.Context, o wrappers.Object, parent *gofs.Inode, name string) []xattr {
 	attrs := objectXattrs(o)
 	if o == nil {
 		return attrs
@@ -102,6 +105,9 @@ func (r *Root) xattrsOf(ctx context.Context, o wrappers.Object, parent *gofs.Ino
 		attrs = append(attrs, xattr{xattrPrefix + "description", constant(d.Description())})
 	}
 	if _, ok := annotatable[o.Type()]; !ok {
+		return attrs
+	}
+	if name != "" && name != xattrPrefix+"tags" && !strings.HasPrefix(name, kvPrefix) {
 		return attrs
 	}
 	anns, err := r.anns.of(ctx, o, parent)
