@@ -12,7 +12,7 @@ import (
 // _marshal_tag, marshal_tagged). A tag set is a tag in the tag-set
 // namespace; its tags are linked to it by annotation-to-annotation links,
 // which this server keeps as AnnotationLinks whose ParentType is
-// "Annotation".
+// "TagAnnotation".
 
 // TagSetNs is omero.constants.metadata.NSINSIGHTTAGSET.
 const TagSetNs = "openmicroscopy.org/omero/insight/tagset"
@@ -23,7 +23,7 @@ const webPage = 200
 // AddToTagSet puts tags into a tag set.
 func (d *Data) AddToTagSet(setID int64, tagIDs ...int64) {
 	for _, t := range tagIDs {
-		d.linkAnnotation(t, "Annotation", setID)
+		d.linkAnnotation(t, "TagAnnotation", setID)
 	}
 }
 
@@ -144,7 +144,7 @@ func permsCss(user *Experimenter, owner int64) string {
 // inSet reports whether tag is in the set. The caller holds s.data.mu.
 func (s *Server) inSet(tag, set int64) bool {
 	for _, l := range s.data.AnnLinks {
-		if l.ParentType == "Annotation" && l.ParentID == set && l.AnnID == tag {
+		if l.ParentType == "TagAnnotation" && l.ParentID == set && l.AnnID == tag {
 			return true
 		}
 	}
@@ -154,7 +154,7 @@ func (s *Server) inSet(tag, set int64) bool {
 // inAnySet reports whether tag is in a tag set. The caller holds s.data.mu.
 func (s *Server) inAnySet(tag int64) bool {
 	for _, l := range s.data.AnnLinks {
-		if l.ParentType == "Annotation" && l.AnnID == tag {
+		if l.ParentType == "TagAnnotation" && l.AnnID == tag {
 			if p := s.data.Annotations[l.ParentID]; p != nil && p.Ns != nil && *p.Ns == TagSetNs {
 				return true
 			}
@@ -167,7 +167,7 @@ func (s *Server) inAnySet(tag int64) bool {
 func (s *Server) tagChildren(tag int64) int {
 	n := 0
 	for _, l := range s.data.AnnLinks {
-		if a := s.data.Annotations[l.AnnID]; l.ParentType == "Annotation" && l.ParentID == tag && a != nil && a.Class == TagAnnotation {
+		if a := s.data.Annotations[l.AnnID]; l.ParentType == "TagAnnotation" && l.ParentID == tag && a != nil && a.Class == TagAnnotation {
 			n++
 		}
 	}
