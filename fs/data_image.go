@@ -84,9 +84,6 @@ func (f *imageFolder) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errn
 	if _, ok := img.(metadataBuilder); ok {
 		entries = append(entries, fuse.DirEntry{Name: "metadata.json", Mode: syscall.S_IFREG, Ino: dataFileIno("metadata", img.ID())})
 	}
-	if _, ok := img.(roiSource); ok {
-		entries = append(entries, fuse.DirEntry{Name: "rois.json", Mode: syscall.S_IFREG, Ino: dataFileIno("roisjson", img.ID())})
-	}
 	entries = append(entries,
 		fuse.DirEntry{Name: "original", Mode: syscall.S_IFDIR, Ino: dirIno(f.ino, "original", 0)},
 		fuse.DirEntry{Name: "attachments", Mode: syscall.S_IFDIR, Ino: dirIno(f.ino, "attachments", 0)})
@@ -117,11 +114,6 @@ func (f *imageFolder) Lookup(ctx context.Context, name string, out *fuse.EntryOu
 			return nil, errno
 		}
 		return ch, 0
-	case "rois.json":
-		if _, ok := img.(roiSource); !ok {
-			return nil, syscall.ENOENT
-		}
-		return f.root.lookupROIFile(ctx, &f.Inode, img, name, out) // data_rois.go
 	case "original":
 		ino := dirIno(f.ino, "original", 0)
 		d := &originalDir{root: f.root, ino: ino, imageID: img.ID(), what: describe(img)}

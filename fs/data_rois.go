@@ -12,13 +12,15 @@ import (
 	"github.com/omerofs/omerofs/wrappers"
 )
 
-// An image's ROIs in the data view: rois.json in the image's folder (always
-// there, "[]" for an image without ROIs), and ImageJ's RoiSet.zip, which
-// belongs beside the planes (docs/design.md) and is offered here for the
-// planes/ folder to add: hasRoiSet for its listing, lookupRoiSet for its
-// lookup. Both files come from one ROI listing of the image, trusted for
-// --metadata-ttl; their sizes are exact once it is in, so the first stat
-// fetches it.
+// An image's ROIs in the data view: ImageJ's RoiSet.zip and rois.json,
+// which belong beside the planes (docs/design.md) and are offered here for
+// the planes/ folder to add: hasRoiSet for its listing (RoiSet.zip only
+// when the image has ROIs; rois.json always, "[]" when none), and
+// lookupRoiSet and lookupROIFile for its lookups. Both files come from one
+// ROI listing of the image, trusted for --metadata-ttl; their sizes are
+// exact once it is in, so the first stat fetches it. They are not in the
+// image's own folder: there a listing of 1,200 folders (ls -lR) would cost
+// 1,200 ROI requests.
 
 // roiSource is what an image wrapper offers for its ROIs (wrappers.Image
 // does; a custom wrapper may not, and then has no ROI files).
@@ -63,7 +65,10 @@ func (r *Root) lookupRoiSet(ctx context.Context, parent *gofs.Inode, img wrapper
 	return r.lookupROIFile(ctx, parent, img, ijroi.SetName, out)
 }
 
-// lookupROIFile makes the node of rois.json or RoiSet.zip.
+// roisJSONName is the name of the ROIs' JSON file.
+const roisJSONName = "rois.json"
+
+// lookupROIFile makes the node of rois.json or RoiSet.zip (name).
 func (r *Root) lookupROIFile(ctx context.Context, parent *gofs.Inode, img wrappers.ImageObject, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	f := &roiFile{root: r, img: img, zip: name == ijroi.SetName, what: name + " of " + describe(img)}
 	b, errno := f.content(ctx)

@@ -7,17 +7,64 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/omerofs/omerofs/render/ijroi"
 	"github.com/omerofs/omerofs/wrappers"
 )
 
-// TestROIFiles reads rois.json through the mount (its size exact from the
-// first stat, whose ROI listing the read then uses) and checks the RoiSet.zip
-// that the planes folder is to show.
+// roiTestDir stands in for the planes/ folder that is to show the ROI
+// files: a folder of one image's RoiSet.zip and rois.json, through the
+// helpers planes/ will call.
+type roiTestDir struct {
+	gofs.Inode
+	root *Root
+	img  wrappers.ImageObject
+}
+
+func (d *roiTestDir) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
+	entries := []fuse.DirEntry{{Name: roisJSONName, Mode: syscall.S_IFREG}}
+	if ok, err := d.root.hasRoiSet(ctx, d.img); err != nil {
+		return nil, syscall.EIO
+	} else if ok {
+		entries = append(entries, fuse.DirEntry{Name: ijroi.SetName, Mode: syscall.S_IFREG})
+	}
+	return gofs.NewListDirStream(entries), 0
+}
+
+func (d *roiTestDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	switch name {
+	case ijroi.SetName:
+		return d.root.lookupRoiSet(ctx, &d.Inode, d.img, out)
+	case roisJSONName:
+		return d.root.lookupROIFile(ctx, &d.Inode, d.img, name, out)
+	}
+	return nil, syscall.ENOENT
+}
+
+// roiFolder mounts a roiTestDir of the named demo image at /<folder>.
+func roiFolder(t *testing.T, m *mounted, image, folder string) string {
+	t.Helper()
+	ctx := context.Background()
+	img, err := m.root.client.Image(ctx, idsNamed(m.server.Data(), "image", image)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &roiTestDir{root: m.root, img: img}
+	m.root.AddChild(folder, m.root.NewPersistentInode(ctx, d, gofs.StableAttr{Mode: syscall.S_IFDIR}), false)
+	return m.path(folder)
+}
+
+// TestROIFiles reads rois.json and RoiSet.zip through the mount (sizes
+// exact from the first stat, whose ROI listing the reads then use), and
+// has ImageJ's reader's view checked by the wrappers' and ijroi's tests.
 func TestROIFiles(t *testing.T) {
 	m := mountTestServer(t, mountConfig{})
-	folder := m.path("data", "projects", "Cell Biology", "Mitosis", "mitosis_01.dv")
+	folder := roiFolder(t, m, "mitosis_01.dv", "roitest")
 	p := filepath.Join(folder, "rois.json")
 	st, err := os.Stat(p)
 	if err != nil {
@@ -34,7 +81,17 @@ func TestROIFiles(t *testing.T) {
 	if n := m.server.TotalRequests(); n != 0 {
 		t.Errorf("reading rois.json after its stat took %d more requests", n)
 	}
-	expect(t, folder, "rois.json", "metadata.json")
+	expect(t, folder, "rois.json", "RoiSet.zip")
+	set, err := os.ReadFile(filepath.Join(folder, "RoiSet.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(filepath.Join(folder, "RoiSet.zip")); st == nil || st.Size() != int64(len(set)) {
+		t.Errorf("RoiSet.zip: stat %v, read %d bytes", st, len(set))
+	}
+	if zr, err := zip.NewReader(bytes.NewReader(set), int64(len(set))); err != nil || len(zr.File) != 10 {
+		t.Errorf("RoiSet.zip read through the mount: %v", err)
+	}
 	var rois []struct {
 		ID     int64            `json:"id"`
 		Name   string           `json:"name"`
@@ -43,9 +100,15 @@ func TestROIFiles(t *testing.T) {
 	if err := json.Unmarshal(b, &rois); err != nil || len(rois) != 8 || rois[0].Name != "Nucleus" || len(rois[0].Shapes) != 2 {
 		t.Fatalf("rois.json: %v\n%s", err, b)
 	}
-	none := filepath.Join(m.path("data", "projects", "Cell Biology", "Mitosis", "histology.tif"), "rois.json")
-	if b, err := os.ReadFile(none); err != nil || string(b) != "[]\n" {
+	none := roiFolder(t, m, "histology.tif", "roitest-none")
+	if b, err := os.ReadFile(filepath.Join(none, "rois.json")); err != nil || string(b) != "[]\n" {
 		t.Errorf("rois.json of an image without ROIs: %q, %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(none, "RoiSet.zip")); !os.IsNotExist(err) {
+		t.Errorf("RoiSet.zip of an image without ROIs: %v", err)
+	}
+	if got := names(t, none); len(got) != 1 || !got["rois.json"] {
+		t.Errorf("listing of an image without ROIs: %v", got)
 	}
 	if err := os.WriteFile(p, []byte("x"), 0o644); err == nil {
 		t.Error("rois.json is writable")
