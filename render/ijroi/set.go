@@ -58,6 +58,7 @@ func Set(rois []ROI) ([]byte, error) {
 // "roi" for an empty name, and "-2", "-3", … added to repeats.
 func EntryNames(rois []ROI) []string {
 	used := make(map[string]bool, len(rois))
+	next := map[string]int{} // per base, the suffix to try first: repeats cost O(1), not O(n)
 	out := make([]string, len(rois))
 	for i, r := range rois {
 		base := strings.Map(func(c rune) rune {
@@ -70,8 +71,12 @@ func EntryNames(rois []ROI) []string {
 			base = "roi"
 		}
 		name := base
-		for k := 2; used[strings.ToLower(name)]; k++ {
-			name = fmt.Sprintf("%s-%d", base, k)
+		if used[strings.ToLower(name)] {
+			k := max(next[base], 2)
+			for name = fmt.Sprintf("%s-%d", base, k); used[strings.ToLower(name)]; k++ {
+				name = fmt.Sprintf("%s-%d", base, k+1)
+			}
+			next[base] = k + 1
 		}
 		used[strings.ToLower(name)] = true
 		out[i] = name + ".roi"
