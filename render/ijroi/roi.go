@@ -215,8 +215,8 @@ func (r ROI) check() error {
 	if r.Kind < Rect || r.Kind > Text {
 		return fmt.Errorf("ROI %q: unknown kind %d", r.Name, int(r.Kind))
 	}
-	if r.C < 0 || r.Z < 0 || r.T < 0 {
-		return fmt.Errorf("ROI %q: negative position c=%d z=%d t=%d", r.Name, r.C, r.Z, r.T)
+	if r.C < 0 || r.Z < 0 || r.T < 0 || r.C > math.MaxInt32 || r.Z > math.MaxInt32 || r.T > math.MaxInt32 {
+		return fmt.Errorf("ROI %q: position c=%d z=%d t=%d out of range", r.Name, r.C, r.Z, r.T)
 	}
 	nums := []float64{r.X, r.Y, r.Width, r.Height, r.X1, r.Y1, r.X2, r.Y2, r.StrokeWidth, r.FontSize}
 	nums = append(append(nums, r.XS...), r.YS...)

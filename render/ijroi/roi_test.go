@@ -101,6 +101,7 @@ func TestEncodeRefusesBadInput(t *testing.T) {
 		{Kind: Rect, X: math.NaN()},
 		{Kind: Line, X2: math.Inf(1)},
 		{Kind: Point, XS: []float64{1}, YS: []float64{1}, Z: -1},
+		{Kind: Rect, Width: 1, Height: 1, T: 1 << 33},
 	}
 	for _, r := range bad {
 		if b, err := Encode(r); err == nil {
