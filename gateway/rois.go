@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -71,7 +72,7 @@ func ParsePoints(s string) (xs, ys []float64, err error) {
 	for i := 0; i < len(f); i += 2 {
 		x, err1 := strconv.ParseFloat(f[i], 64)
 		y, err2 := strconv.ParseFloat(f[i+1], 64)
-		if err1 != nil || err2 != nil {
+		if err1 != nil || err2 != nil || math.IsNaN(x+y) || math.IsInf(x+y, 0) {
 			return nil, nil, fmt.Errorf("points %q: %q,%q is not a point", s, f[i], f[i+1])
 		}
 		xs, ys = append(xs, x), append(ys, y)

@@ -53,9 +53,22 @@ func TestParsePoints(t *testing.T) {
 			t.Errorf("%q: %v %v %v", in, xs, ys, err)
 		}
 	}
-	for _, bad := range []string{"1,2 3", "a,b", "1,2 3,x"} {
+	for _, bad := range []string{"1,2 3", "a,b", "1,2 3,x", "NaN,1", "1,Inf"} {
 		if _, _, err := ParsePoints(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
+}
+
+// FuzzParsePoints: any Points string is read or refused, never half read.
+func FuzzParsePoints(f *testing.F) {
+	for _, s := range []string{"1,2 3,4", "points[1,2 3,4]", "", "1,", ",,,", "1e308,-1e308 NaN,Inf"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		xs, ys, err := ParsePoints(s)
+		if err == nil && len(xs) != len(ys) {
+			t.Fatalf("%q: %d x, %d y", s, len(xs), len(ys))
+		}
+	})
 }
