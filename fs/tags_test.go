@@ -61,6 +61,11 @@ func TestTagsFolder(t *testing.T) {
 	if n := m.server.Requests("api_tags"); n != 1 || m.server.TotalRequests() != 1 {
 		t.Errorf("listing a tag folder took %d tag requests, %d in all", n, m.server.TotalRequests())
 	}
+	m.server.ResetCounters()
+	dirNames(t, m.path("tags", "Phenotypes", "apoptosis"))
+	if n := m.server.TotalRequests(); n != 0 {
+		t.Errorf("listing it again within --metadata-ttl took %d requests", n)
+	}
 	// The tagged image is the rendered view's file: same inode, size, bytes.
 	tagged := m.path("tags", "Phenotypes", "apoptosis", "stack.tif.png")
 	plain := m.path("orphaned", "stack.tif.png")
