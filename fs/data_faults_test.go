@@ -154,6 +154,31 @@ func TestDataFaultHangingDownload(t *testing.T) {
 
 }
 
+// A server that stops sending in the middle of a file (the connection
+// open, no bytes) is bounded by the request timeout too: the bytes before
+// are right, then EIO, nothing spooled; the next open reads it whole.
+func TestDataFaultDownloadStallsMidway(t *testing.T) {
+	data, img, fileID := bigOriginalData(t, 4<<20)
+	want := data.FileBytes(fileID)
+	m, spool := dataFaultMount(t, data)
+	p := originalPath(m, img)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatal(err)
+	}
+	m.server.SetFault(testserver.Fault{Match: "download_original_file", Kind: testserver.StallMidBody})
+	start := time.Now()
+	got, err := readAllIn(t, p)
+	if !errors.Is(err, syscall.EIO) || len(got) >= len(want) || !bytes.Equal(got, want[:len(got)]) {
+		t.Fatalf("stalled download: %d bytes (right: %v), %v; want right bytes, then EIO", len(got), bytes.Equal(got, want[:min(len(got), len(want))]), err)
+	}
+	t.Logf("the stalled download failed after %v (timeout %v), %d bytes read", time.Since(start).Round(time.Millisecond), faultTimeout, len(got))
+	waitSpoolFiles(t, spool, 0)
+	m.server.ClearFaults()
+	if got, err = readAllIn(t, p); err != nil || sha256.Sum256(got) != sha256.Sum256(want) {
+		t.Fatalf("after the stall: %d bytes, %v", len(got), err)
+	}
+}
+
 // Reads at awkward offsets (past the end, of no bytes, of the last byte,
 // across the end, across a page) give exactly the file's bytes, for an
 // original whose download is under way, an attachment and metadata.json.
