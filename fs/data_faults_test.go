@@ -2,6 +2,7 @@ package fs
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"io"
@@ -13,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
+	"github.com/omerofs/omerofs/gateway"
 	"github.com/omerofs/omerofs/testserver"
 )
 
@@ -455,4 +459,78 @@ func TestDataSlowServerUnderAFileManager(t *testing.T) {
 		t.Errorf("ls -l original/ under a server slower than the timeout: %v, want EIO", err)
 	}
 	t.Logf("ls -l original/ failed after %v (timeout %v)", time.Since(start).Round(time.Millisecond), bigTimeout)
+}
+
+// The spool on its own, with a server that sends in small uneven pieces:
+// readers at every offset, waiting and not, across the chunks kept in
+// memory and those already in the file, get the file's bytes; a server
+// that sends more or fewer bytes than it listed fails every reader and
+// leaves no file.
+func TestSpoolChunksAndLengths(t *testing.T) {
+	const size = 3*spoolChunk + 1234
+	want := make([]byte, size)
+	for i := range want {
+		want[i] = byte(i*31 + i>>11)
+	}
+	// trickle sends body in pieces of 1..7919 bytes, pausing now and then.
+	trickle := func(body []byte) opener {
+		return func(ctx context.Context) (io.ReadCloser, int64, error) {
+			pr, pw := io.Pipe()
+			go func() {
+				for off, k := 0, 1; off < len(body); k = (k*7 + 1) % 1000003 {
+					n := min(k%7919+1, len(body)-off)
+					if _, err := pw.Write(body[off : off+n]); err != nil {
+						return
+					}
+					off += n
+					if k%5 == 0 {
+						time.Sleep(time.Millisecond)
+					}
+				}
+				pw.Close()
+			}()
+			return pr, size, nil
+		}
+	}
+	dir := t.TempDir()
+	s := newSpool(dir, logrus.New())
+	defer s.Close()
+	var wg sync.WaitGroup
+	for r := 0; r < 16; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			off := int64(r) * size / 16
+			for k := 0; k < 6; k++ {
+				buf := make([]byte, 1+(r*7777+k*99991)%(300<<10))
+				n, err := s.readAt(context.Background(), "k", size, trickle(want), buf, off)
+				end := min(off+int64(len(buf)), size)
+				if err != nil || !bytes.Equal(buf[:n], want[off:end]) {
+					t.Errorf("reader %d: %d bytes at %d: %v", r, n, off, err)
+					return
+				}
+				off = (off*7 + int64(r)*spoolChunk/3 + 1) % size
+			}
+		}()
+	}
+	wg.Wait()
+	buf := make([]byte, size)
+	if n, err := s.readAt(context.Background(), "k", size, nil, buf, 0); err != nil || !bytes.Equal(buf[:n], want) {
+		t.Errorf("the whole file from the finished spool: %d bytes, %v", n, err)
+	}
+	// More than listed, fewer than listed.
+	for name, body := range map[string][]byte{"more": append(append([]byte(nil), want...), 1, 2, 3), "fewer": want[:size-1]} {
+		key := "bad-" + name
+		_, err := s.readAt(context.Background(), key, size, trickle(body), make([]byte, 10), size-5)
+		if !errors.Is(err, gateway.ErrBadResponse) {
+			t.Errorf("%s bytes than listed: %v", name, err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(spoolFiles(t, dir)) != 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if files := spoolFiles(t, dir); len(files) != 1 {
+		t.Errorf("spool files: %v, want the one whole file", files)
+	}
 }

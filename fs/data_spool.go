@@ -117,11 +117,17 @@ func (s *spool) readAt(ctx context.Context, key string, size int64, open opener,
 			// In memory: copied under the lock, as the download reuses
 			// the chunks.
 			for pos < want {
+				var k int
 				if pos >= e.curOff {
-					n += copy(dest[n:want-off], e.cur[pos-e.curOff:])
+					k = copy(dest[n:want-off], e.cur[pos-e.curOff:])
 				} else {
-					n += copy(dest[n:want-off], e.prev[pos-e.prevOff:])
+					k = copy(dest[n:want-off], e.prev[pos-e.prevOff:])
 				}
+				if k == 0 { // never: the chunks cover [prevOff, have)
+					e.mu.Unlock()
+					return n, fmt.Errorf("spool %s: no bytes at %d in memory", e.path, pos)
+				}
+				n += k
 				pos = off + int64(n)
 			}
 			e.mu.Unlock()
