@@ -320,6 +320,7 @@ func TestDataFaultImageDeletedAfterListing(t *testing.T) {
 			_, err := os.ReadFile(p)
 			return 0, err
 		})
+		t.Logf("%s of a deleted image: %v", rel, err)
 		if rel == "attachments" && err == nil {
 			// The folder's annotations, asked for the image alone, are
 			// none: an empty folder is a true answer too.
