@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# desktop/run.sh: the real-client desktop tests of an omerofs mount (issue 6).
+# desktop/run.sh: the real-client desktop tests of an omerofs mount (docs/desktop.md).
 #
 # One entry point for `make test-desktop` and CI. It installs what it needs
 # (apt-get, as root), builds omerofs, starts the demo OMERO.web with a debug

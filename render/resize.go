@@ -2,7 +2,7 @@ package render
 
 import "math"
 
-// TargetSize is the size an image is rendered at (design.md, "Rendered
+// TargetSize is the size an image is rendered at (docs/design.md, "Rendered
 // dimensions"): as it is when its longest side is at most max; otherwise
 // scaled so that the longest side equals max and the other side is rounded,
 // never below 1. Degenerate sizes (0 or negative, from a broken server

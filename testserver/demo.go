@@ -8,7 +8,7 @@ import (
 	"github.com/omerofs/omerofs/render"
 )
 
-// Demo logins (design.md): demo/demo in both groups, alice/alice and bob/bob.
+// Demo logins (docs/design.md): demo/demo in both groups, alice/alice and bob/bob.
 // Requests without a session are served, in public mode, as "public", a
 // member of the first group (as the IDR's public user is of its groups).
 const (

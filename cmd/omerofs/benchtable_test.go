@@ -25,7 +25,7 @@ import (
 	"github.com/omerofs/omerofs/render"
 )
 
-// TestBenchTable is `make bench`'s harness (issue 5): it runs the demo
+// TestBenchTable is `make bench`'s harness (docs/benchmarks.md): it runs the demo
 // server with a synthetic data set and omerofs as separate processes on
 // loopback, measures each figure next to its reference in the same run, and
 // prints one table. It asserts nothing about time; it runs only when

@@ -1,5 +1,5 @@
 // Command omerofs mounts an OMERO server as a read-only filesystem of
-// folders and PNG images. See design.md for the contract and docs/usage.md
+// folders and PNG images. See docs/design.md for the contract and docs/usage.md
 // for examples.
 package main
 
