@@ -1,0 +1,29 @@
+package testserver
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+// TestRenderLatencyDelaysRendersOnly: RenderLatency holds every render for
+// at least its duration (a lower bound, which no machine load can break)
+// and leaves other requests alone.
+func TestRenderLatencyDelaysRendersOnly(t *testing.T) {
+	const d = 300 * time.Millisecond
+	s, c := newClient(t, Options{RenderLatency: d})
+	if status, b := c.login("demo", "demo", c.token()); status != http.StatusOK {
+		t.Fatalf("login: %d %s", status, b)
+	}
+	start := time.Now()
+	if status, _, _ := c.get("/webgateway/render_image/16/"); status != http.StatusOK {
+		t.Fatalf("render_image: %d", status)
+	}
+	if took := time.Since(start); took < d {
+		t.Fatalf("render took %v, less than RenderLatency %v", took, d)
+	}
+	before := s.Requests("render_image")
+	if status, _, _ := c.get("/webgateway/render_image/99999/"); status != http.StatusNotFound || s.Requests("render_image") != before+1 {
+		t.Fatalf("a render of a missing image: %d", status)
+	}
+}
