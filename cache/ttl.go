@@ -116,6 +116,15 @@ func (t *TTL[K, V]) serveStale(err error) bool {
 	return t.opts.ServeStale == nil || t.opts.ServeStale(err)
 }
 
+// Peek returns key's value, fresh or expired, without filling it or
+// marking it used.
+func (t *TTL[K, V]) Peek(key K) (V, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.entries.Peek(key)
+	return e.val, ok
+}
+
 // Wait waits for the background refreshes running (for tests and shutdown).
 func (t *TTL[K, V]) Wait() { t.wg.Wait() }
 

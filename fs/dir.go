@@ -25,6 +25,8 @@ type dir struct {
 	mu   sync.Mutex      // guards obj and list, which a newer listing may replace
 	obj  wrappers.Object // nil for a top-level category
 	list func(ctx context.Context) ([]wrappers.Object, error)
+
+	ra readAhead // readahead.go
 }
 
 var (
@@ -52,7 +54,7 @@ func (d *dir) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 	}
 	entries := make([]fuse.DirEntry, len(l.names))
 	for i, name := range l.names {
-		obj := l.byName[name]
+		obj := l.objs[i]
 		if _, ok := obj.(wrappers.ImageObject); ok {
 			entries[i] = fuse.DirEntry{Name: name, Mode: syscall.S_IFREG, Ino: imageIno(obj.ID())}
 		} else {
@@ -71,7 +73,7 @@ func (d *dir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gof
 	if errno != 0 {
 		return nil, errno
 	}
-	obj, ok := l.byName[name]
+	obj, ok := l.object(name)
 	if !ok {
 		return nil, syscall.ENOENT
 	}

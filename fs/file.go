@@ -48,7 +48,7 @@ func newImageFile(r *Root, img wrappers.ImageObject) *imageFile {
 func (f *imageFile) update(img wrappers.ImageObject) {
 	px := img.Pixels()
 	w, h := render.TargetSize(px.SizeX, px.SizeY, f.root.opts.MaxRenderSize)
-	key := fmt.Sprintf("image/%d/%dx%d", img.ID(), w, h)
+	key := imageKey(img.ID(), w, h)
 	f.mu.Lock()
 	f.img, f.w, f.h, f.key = img, w, h, key
 	f.mu.Unlock()
@@ -99,6 +99,9 @@ func (f *imageFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, o
 	if off < 0 {
 		return nil, syscall.EINVAL
 	}
+	if off == 0 {
+		f.root.readingFrom(f)
+	}
 	data, err := f.content(ctx)
 	if err != nil {
 		errno := toErrno(err)
@@ -118,16 +121,25 @@ func (f *imageFile) content(ctx context.Context) ([]byte, error) {
 	f.mu.Lock()
 	img, w, h, key := f.img, f.w, f.h, f.key
 	f.mu.Unlock()
-	return f.root.images.Get(ctx, key, func(ctx context.Context) ([]byte, error) {
-		done := progress(f.root.log, "rendering "+describe(img))
+	return f.root.imagePNG(ctx, img, w, h, key)
+}
+
+// imageKey is the image cache's key of img's PNG at w×h.
+func imageKey(id int64, w, h int) string { return fmt.Sprintf("image/%d/%dx%d", id, w, h) }
+
+// imagePNG returns img's PNG at w×h from the image cache, filling it from
+// the disk cache or a render (diskcache.go).
+func (r *Root) imagePNG(ctx context.Context, img wrappers.ImageObject, w, h int, key string) ([]byte, error) {
+	return r.images.Get(ctx, key, func(ctx context.Context) ([]byte, error) {
+		done := progress(r.log, "rendering "+describe(img))
 		start := time.Now()
-		data, err := f.root.renderPNG(ctx, img, w, h)
+		data, err := r.renderCached(ctx, img, w, h)
 		done(err)
 		if err == nil {
-			f.root.stats.observeRender(time.Since(start))
+			r.stats.observeRender(time.Since(start))
 		}
 		if err != nil && ctx.Err() == nil {
-			f.root.log.WithError(err).Errorf("render %s", describe(img))
+			r.log.WithError(err).Errorf("render %s", describe(img))
 		}
 		return data, err
 	})

@@ -17,6 +17,7 @@ type Stats struct {
 	renderSum  time.Duration
 	renders    int64
 	errnos     map[string]int64
+	readAheads int64
 }
 
 // RenderBuckets are the upper bounds (seconds) of the render latency
@@ -77,6 +78,19 @@ func (s *Stats) RenderHistogram() (cumulative []int64, sum time.Duration, count 
 		cumulative[i] = acc
 	}
 	return cumulative, s.renderSum, s.renders
+}
+
+func (s *Stats) countReadAhead() {
+	s.mu.Lock()
+	s.readAheads++
+	s.mu.Unlock()
+}
+
+// ReadAheads returns how many renders reading ahead started.
+func (s *Stats) ReadAheads() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.readAheads
 }
 
 // Errnos returns the errors answered, by errno name.

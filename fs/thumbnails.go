@@ -74,8 +74,8 @@ func newThumbnailer(r *Root) *thumbnailer {
 // images, waiting up to thumbnailWait for them.
 func (t *thumbnailer) folder(dirPath string, l *listing) {
 	var jobs []thumbJob
-	for _, name := range l.names {
-		img, ok := l.byName[name].(wrappers.ImageObject)
+	for i, name := range l.names {
+		img, ok := l.objs[i].(wrappers.ImageObject)
 		if !ok {
 			continue
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/omerofs/omerofs/cache"
+	"github.com/omerofs/omerofs/cache/disk"
 	"github.com/omerofs/omerofs/fs"
 	"github.com/omerofs/omerofs/gateway"
 	"github.com/omerofs/omerofs/wrappers"
@@ -36,6 +37,10 @@ type mountParams struct {
 	fuseDebug     bool
 	metricsAddr   string
 	thumbnails    bool
+	cacheDir      string
+	diskCacheSize byteSize
+	readAhead     int
+	maxListings   int
 }
 
 // addMountFlags declares the flags of design.md shared by mount and demo.
@@ -51,6 +56,23 @@ func addMountFlags(cmd *cobra.Command, p *mountParams) {
 	f.BoolVar(&p.fuseDebug, "fuse-debug", false, "log every FUSE operation (very verbose)")
 	f.BoolVar(&p.thumbnails, "thumbnails", false, "write OMERO's thumbnails of listed folders into the freedesktop thumbnail cache, so file managers need no full renders")
 	f.StringVar(&p.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464")
+	p.diskCacheSize = 10 << 30
+	f.StringVar(&p.cacheDir, "cache-dir", defaultCacheDir(), "directory of the disk cache (rendered images kept across mounts; may be shared by many mounts)")
+	f.Var(&p.diskCacheSize, "disk-cache-size", "bytes the disk cache may hold, e.g. 10GiB; 0 turns it off")
+	f.IntVar(&p.readAhead, "read-ahead", 4, "files rendered ahead when a folder's files are read in order; 0 turns it off")
+	f.IntVar(&p.maxListings, "max-listings", fs.DefaultMaxListings, "folder listings held in memory, least recently used out first")
+}
+
+// defaultCacheDir is $XDG_CACHE_HOME/omerofs, else ~/.cache/omerofs.
+func defaultCacheDir() string {
+	if x := os.Getenv("XDG_CACHE_HOME"); x != "" {
+		return filepath.Join(x, "omerofs")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".cache", "omerofs")
 }
 
 func newMountCmd(a *app) *cobra.Command {
@@ -152,6 +174,18 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(int64(p.cacheSize) + memoryHeadroom)
 	}
+	if p.readAhead < 0 || p.maxListings < 0 {
+		return usageError{fmt.Errorf("--read-ahead and --max-listings must not be negative")}
+	}
+	diskSize := int64(p.diskCacheSize)
+	if p.cacheDir == "" {
+		diskSize = 0 // no home directory: no disk cache
+	}
+	dc, err := disk.Open(p.cacheDir, diskSize, log)
+	if err != nil {
+		return usageError{fmt.Errorf("--disk-cache-size: %w", err)}
+	}
+	defer dc.Close()
 	var thumbDir, absDir string
 	if p.thumbnails {
 		thumbDir, absDir = thumbnailCacheDir(), absPath(p.dir)
@@ -165,6 +199,12 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 		Logger:        log,
 		ThumbnailDir:  thumbDir,
 		Mountpoint:    absDir,
+		DiskCache:     dc,
+		// The disk cache may be shared: its keys name the server (and
+		// OMERO server id) the images come from.
+		CacheNamespace: fmt.Sprintf("%s#%d", conn.Root(), p.serverID),
+		ReadAhead:      p.readAhead,
+		MaxListings:    p.maxListings,
 	})
 	server, err := fs.Mount(p.dir, root, fs.MountOptions{
 		AllowOther: p.allowOther,
@@ -178,7 +218,7 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 	mctx, stopMetrics := context.WithCancel(ctx)
 	defer stopMetrics()
 	if p.metricsAddr != "" {
-		if err := serveMetrics(mctx, p.metricsAddr, metricsSource{conn: conn, images: images, root: root}, log); err != nil {
+		if err := serveMetrics(mctx, p.metricsAddr, metricsSource{conn: conn, images: images, root: root, disk: dc}, log); err != nil {
 			log.WithError(err).Error("metrics not served")
 		}
 	}

@@ -1,0 +1,158 @@
+package fs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/omerofs/omerofs/cache/disk"
+	"github.com/omerofs/omerofs/testserver"
+)
+
+// openDisk opens a disk cache on dir for one mount.
+func openDisk(t *testing.T, dir string) *disk.Cache {
+	t.Helper()
+	c, err := disk.Open(dir, 1<<30, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestDiskCacheSharedBetweenMounts: a second mount on the cache directory of
+// a first renders nothing for the images the first rendered (it asks only
+// imgData, for the settings and the session's right to the image), serves
+// the same bytes, and renders again an image whose settings changed. A
+// user who may not see an image gets nothing from the cache either.
+func TestDiskCacheSharedBetweenMounts(t *testing.T) {
+	cacheDir := t.TempDir()
+	fsOpts := func() Options { return Options{DiskCache: openDisk(t, cacheDir), CacheNamespace: "test-server"} }
+	m1 := mountTestServer(t, mountConfig{fsOpts: fsOpts()})
+	files := []string{histologyPNG, mitosis1PNG, membranePNG}
+	first := map[string][]byte{}
+	for _, f := range files {
+		first[f] = mustRead(t, m1, f)
+	}
+	if n := m1.server.Requests("render_image"); n != int64(len(files)) {
+		t.Fatalf("first mount: %d renders, want %d", n, len(files))
+	}
+	changedID := objectID(t, m1, membranePNG)
+
+	data := testserver.DemoData()
+	im := data.Images[changedID]
+	im.Defaults = im.Defaults.Clone()
+	im.Defaults.Channels[0].End = (im.Defaults.Channels[0].Start + im.Defaults.Channels[0].End) / 2
+	m2 := mountTestServer(t, mountConfig{serverOpts: testserver.Options{Data: data}, fsOpts: fsOpts()})
+	for _, f := range files {
+		got := mustRead(t, m2, f)
+		if same := bytes.Equal(got, first[f]); same != (f != membranePNG) {
+			t.Errorf("%s: same bytes as the first mount: %v", f, same)
+		}
+	}
+	if r, d := m2.server.Requests("render_image"), m2.server.Requests("imgData"); r != 1 || d != int64(len(files)) {
+		t.Fatalf("second mount: %d renders and %d imgData; want 1 (the changed settings) and %d", r, d, len(files))
+	}
+
+	// bob is not in alice's group: her images are not his, cached or not.
+	m3 := mountTestServer(t, mountConfig{user: "bob", fsOpts: fsOpts()})
+	byID := filepath.Join("images", fmt.Sprintf("%d.png", objectID(t, m1, histologyPNG)))
+	if _, err := os.ReadFile(m3.path(byID)); !errors.Is(err, syscall.ENOENT) {
+		t.Fatalf("bob reads %s: %v, want ENOENT", byID, err)
+	}
+	if n := m3.server.Requests("render_image"); n != 0 {
+		t.Fatalf("bob's mount rendered %d images", n)
+	}
+}
+
+// dirOrder lists a folder of the mount in its listing order (not sorted).
+func dirOrder(t *testing.T, m *mounted, rel string) []string {
+	t.Helper()
+	f, err := os.Open(m.path(rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// TestReadAheadInListingOrder: two files read in listing order start
+// rendering the next --read-ahead ones in the background; reading on keeps
+// the window ahead; a read out of order schedules nothing.
+func TestReadAheadInListingOrder(t *testing.T) {
+	m := mountTestServer(t, mountConfig{fsOpts: Options{ReadAhead: 2}})
+	names := dirOrder(t, m, bigDir)
+	read := func(i int) { mustRead(t, m, filepath.Join(bigDir, names[i])) }
+	renders := func(want int64) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for m.server.Requests("render_image") != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d renders, want %d", m.server.Requests("render_image"), want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	read(0)
+	if n := m.root.Stats().ReadAheads(); n != 0 {
+		t.Fatalf("one read started %d renders ahead", n)
+	}
+	read(1) // in order: 2 and 3 ahead
+	if n := m.root.Stats().ReadAheads(); n != 2 {
+		t.Fatalf("%d renders ahead after two reads in order, want 2", n)
+	}
+	renders(4)
+	read(2) // 4 ahead
+	read(3) // 5 ahead
+	renders(6)
+	if n := m.root.Stats().ReadAheads(); n != 4 {
+		t.Fatalf("%d renders ahead, want 4", n)
+	}
+	read(100) // out of order: nothing ahead
+	read(7)
+	if n := m.root.Stats().ReadAheads(); n != 4 {
+		t.Fatalf("reads out of order started renders ahead: %d, want 4", n)
+	}
+	renders(8)
+}
+
+func TestRandomReadsReadNothingAhead(t *testing.T) {
+	m := mountTestServer(t, mountConfig{fsOpts: Options{ReadAhead: 4}})
+	names := dirOrder(t, m, bigDir)
+	for _, i := range []int{5, 3, 9, 12, 2} {
+		mustRead(t, m, filepath.Join(bigDir, names[i]))
+	}
+	if n := m.root.Stats().ReadAheads(); n != 0 {
+		t.Fatalf("random reads started %d renders ahead", n)
+	}
+	if n := m.server.Requests("render_image"); n != 5 {
+		t.Fatalf("%d renders for 5 reads", n)
+	}
+}
+
+// TestListingsBounded: with --max-listings 2, three folders listed leave
+// two listings held.
+func TestListingsBounded(t *testing.T) {
+	m := mountTestServer(t, mountConfig{fsOpts: Options{MaxListings: 2}})
+	for _, d := range []string{"projects", mitosisDir, batchDir} {
+		if _, err := os.ReadDir(m.path(d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := m.root.listings.Len(); n != 2 {
+		t.Fatalf("%d listings held, want 2", n)
+	}
+	// The evicted one lists again when asked.
+	if _, err := os.ReadDir(m.path("projects")); err != nil {
+		t.Fatal(err)
+	}
+}
