@@ -43,10 +43,10 @@ func TestByteBoundAndLRUOrder(t *testing.T) {
 	get("b", 40)
 	get("a", 40) // a is now the most recent
 	get("c", 40) // 120 > 100: b, the least recent, goes
-	if _, ok := c.Peek("b"); ok {
+	if _, ok := c.peek("b"); ok {
 		t.Error("b should have been evicted")
 	}
-	if _, ok := c.Peek("a"); !ok {
+	if _, ok := c.peek("a"); !ok {
 		t.Error("a was used recently and must stay")
 	}
 	if s := c.Stats(); s.Bytes != 80 || s.Entries != 2 || s.Evictions != 1 || s.Hits != 1 {
@@ -62,7 +62,7 @@ func TestByteBoundAndLRUOrder(t *testing.T) {
 	if err != nil || len(big) != 500 {
 		t.Fatal("a value over the bound must still be returned")
 	}
-	if _, ok := c.Peek("big"); ok {
+	if _, ok := c.peek("big"); ok {
 		t.Error("a value over the bound must not be kept")
 	}
 }
@@ -110,7 +110,7 @@ func TestErrorsAreNotData(t *testing.T) {
 	if fills.Load() != 1 {
 		t.Fatalf("%d fills within the negative TTL, want 1", fills.Load())
 	}
-	if _, ok := c.Peek("k"); ok {
+	if _, ok := c.peek("k"); ok {
 		t.Fatal("an error was stored as data")
 	}
 	clk.Add(3 * time.Second)
@@ -177,7 +177,7 @@ func TestCallerCancelDoesNotCancelOthers(t *testing.T) {
 		t.Fatal("fill not cancelled after every caller left")
 	}
 	time.Sleep(10 * time.Millisecond)
-	if _, ok := c.Peek("other"); ok {
+	if _, ok := c.peek("other"); ok {
 		t.Fatal("an abandoned fill was cached")
 	}
 }
@@ -211,10 +211,6 @@ func TestTTLServesStaleOnFailure(t *testing.T) {
 	}
 	if _, err := tc.Get(ctx, 2, func(context.Context) (string, error) { return "", errors.New("x") }); err == nil {
 		t.Fatal("no stale value: the error must come through")
-	}
-	tc.Invalidate(1)
-	if tc.Len() != 0 {
-		t.Fatalf("len %d", tc.Len())
 	}
 }
 
@@ -295,4 +291,11 @@ func TestTTLRevalidatesInTheBackground(t *testing.T) {
 	if _, err := tc.Get(ctx, 1, func(context.Context) (string, error) { return "", notFound }); !errors.Is(err, notFound) {
 		t.Fatalf("a vanished object is still served: %v", err)
 	}
+}
+
+// peek returns a cached value without changing its recency.
+func (c *Cache) peek(key string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Peek(key)
 }

@@ -125,31 +125,12 @@ func (c *Cache) add(key string, v []byte) {
 	}
 }
 
-// Peek returns a cached value without changing its recency.
-func (c *Cache) Peek(key string) ([]byte, bool) {
+// Contains reports whether key's value is held, without marking it used
+// (reading ahead skips what is there already).
+func (c *Cache) Contains(key string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.lru.Peek(key)
-}
-
-// Remove forgets a key, value and remembered failure alike.
-func (c *Cache) Remove(key string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.lru.Remove(key) {
-		c.stats.Evictions-- // a removal is not an eviction
-	}
-	delete(c.neg, key)
-}
-
-// Purge empties the cache.
-func (c *Cache) Purge() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ev := c.stats.Evictions
-	c.lru.Purge()
-	c.stats.Evictions = ev
-	c.neg = map[string]negative{}
+	return c.lru.Contains(key)
 }
 
 // Stats returns the counters.

@@ -128,13 +128,6 @@ func (t *TTL[K, V]) Peek(key K) (V, bool) {
 // Wait waits for the background refreshes running (for tests and shutdown).
 func (t *TTL[K, V]) Wait() { t.wg.Wait() }
 
-// Invalidate forgets a key.
-func (t *TTL[K, V]) Invalidate(key K) {
-	t.mu.Lock()
-	t.entries.Remove(key)
-	t.mu.Unlock()
-}
-
 // Len is the number of values held.
 func (t *TTL[K, V]) Len() int {
 	t.mu.Lock()

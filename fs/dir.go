@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"syscall"
 
@@ -49,9 +50,7 @@ func (d *dir) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 	if errno != 0 {
 		return nil, errno
 	}
-	if d.root.thumbs != nil {
-		d.root.thumbs.folder(d.Path(nil), l)
-	}
+	d.root.folderThumbnails(d.Path(nil), l)
 	entries := make([]fuse.DirEntry, len(l.names))
 	for i, name := range l.names {
 		obj := l.objs[i]
@@ -95,12 +94,7 @@ func (d *dir) listing(ctx context.Context) (*listing, syscall.Errno) {
 		return newListing(objs), nil
 	})
 	if err != nil {
-		errno := toErrno(err)
-		if errno != syscall.EINTR {
-			d.root.log.WithError(err).Errorf("list %s", d.what)
-		}
-		d.root.stats.countErrno(errno)
-		return nil, errno
+		return nil, d.root.fail(err, "list %s", d.what)
 	}
 	return l, 0
 }
@@ -113,7 +107,7 @@ func (r *Root) newChild(ctx context.Context, parent *gofs.Inode, parentIno uint6
 		ch := parent.NewInode(ctx, f, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: imageIno(o.ID())})
 		existing, ok := ch.Operations().(*imageFile)
 		if !ok {
-			return nil, syscall.EIO
+			return nil, r.fail(fmt.Errorf("inode %d is a %T, not an image file", imageIno(o.ID()), ch.Operations()), "look up %s", describe(o))
 		}
 		if existing != f {
 			// The image is already known (another path, or an earlier

@@ -21,18 +21,19 @@ import (
 func (r *Root) renderCached(ctx context.Context, img wrappers.ImageObject, w, h int) ([]byte, error) {
 	dc := r.opts.DiskCache
 	if !dc.Enabled() {
-		return r.renderPNG(ctx, img, w, h)
+		return render.RenderPNG(ctx, img, w, h)
 	}
-	octx, cancel := context.WithTimeout(ctx, r.opts.RenderTimeout)
-	defer cancel()
-	eng, err := img.OpenRenderingEngine(octx)
+	eng, err := img.OpenRenderingEngine(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("open rendering engine of image %d: %w", img.ID(), err)
 	}
 	defer eng.Close()
 	key := disk.RenderKey(r.opts.CacheNamespace, img.ID(), settingsKey(eng.Info()), w, h)
 	return dc.Bytes(ctx, key, render.PNGSize(w, h), func(ctx context.Context, out io.Writer) error {
-		data, err := r.renderPNG(ctx, openedImage{img, eng}, w, h)
+		// The disk cache runs its fill on a context of its own: bound it again.
+		ctx, cancel := context.WithTimeout(ctx, r.opts.RenderTimeout)
+		defer cancel()
+		data, err := render.RenderPNG(ctx, openedImage{img, eng}, w, h)
 		if err != nil {
 			return err
 		}

@@ -28,3 +28,34 @@ func toErrno(err error) syscall.Errno {
 		return syscall.EIO
 	}
 }
+
+// fail is the one error exit of the node operations: it maps err to its
+// errno (toErrno), logs it with what the operation was doing, and counts
+// it for the metrics (omerofs_errors_total). ENOENT (the object is gone)
+// and EINTR (the caller gave up) are not logged: they are answers, not
+// faults. An error already logged where it happened (see logged) is not
+// logged again.
+func (r *Root) fail(err error, format string, args ...any) syscall.Errno {
+	errno := toErrno(err)
+	var done loggedError
+	if errno != syscall.ENOENT && errno != syscall.EINTR && !errors.As(err, &done) {
+		r.log.WithError(err).Errorf(format, args...)
+	}
+	r.stats.countErrno(errno)
+	return errno
+}
+
+// loggedError is an error logged once where it happened, though it reaches
+// several operations: a failed render is shared by every read waiting for
+// it and kept a while in the image cache, yet is one fault, one log line.
+type loggedError struct{ error }
+
+func (e loggedError) Unwrap() error { return e.error }
+
+// logged marks err as logged.
+func logged(err error) error {
+	if err == nil {
+		return nil
+	}
+	return loggedError{err}
+}

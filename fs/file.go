@@ -54,6 +54,12 @@ func (f *imageFile) update(img wrappers.ImageObject) {
 	f.mu.Unlock()
 }
 
+// id is the image's OMERO id.
+func (f *imageFile) id() int64 {
+	img, _, _ := f.state()
+	return img.ID()
+}
+
 // state returns the image and its rendered dimensions.
 func (f *imageFile) state() (wrappers.ImageObject, int, int) {
 	f.mu.Lock()
@@ -104,9 +110,7 @@ func (f *imageFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, o
 	}
 	data, err := f.content(ctx)
 	if err != nil {
-		errno := toErrno(err)
-		f.root.stats.countErrno(errno)
-		return nil, errno
+		return nil, f.root.fail(err, "read image %d", f.id())
 	}
 	if off >= int64(len(data)) {
 		return fuse.ReadResultData(nil), 0
@@ -133,42 +137,20 @@ func (r *Root) imagePNG(ctx context.Context, img wrappers.ImageObject, w, h int,
 	return r.images.Get(ctx, key, func(ctx context.Context) ([]byte, error) {
 		done := progress(r.log, "rendering "+describe(img))
 		start := time.Now()
-		data, err := r.renderCached(ctx, img, w, h)
+		rctx, cancel := context.WithTimeout(ctx, r.opts.RenderTimeout)
+		data, err := r.renderCached(rctx, img, w, h)
+		cancel()
 		done(err)
 		if err == nil {
-			r.stats.observeRender(time.Since(start))
+			took := time.Since(start)
+			r.stats.observeRender(took)
+			r.log.WithField("image", img.ID()).WithField("took", took).Debug("rendered")
 		}
 		if err != nil && ctx.Err() == nil {
+			// Logged here, once per render, not once per read sharing it.
 			r.log.WithError(err).Errorf("render %s", describe(img))
+			err = logged(err)
 		}
 		return data, err
 	})
-}
-
-// renderPNG renders img at w×h with a short-lived rendering engine: opened
-// for this image, used once, closed.
-func (r *Root) renderPNG(ctx context.Context, img wrappers.ImageObject, w, h int) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.opts.RenderTimeout)
-	defer cancel()
-	start := time.Now()
-	eng, err := img.OpenRenderingEngine(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("open rendering engine of image %d: %w", img.ID(), err)
-	}
-	defer eng.Close()
-	rgb, err := eng.Render(ctx, w, h)
-	if err != nil {
-		return nil, err // the engine's error names the image already
-	}
-	if rgb.Width != w || rgb.Height != h {
-		return nil, fmt.Errorf("render image %d: got %d×%d, want %d×%d", img.ID(), rgb.Width, rgb.Height, w, h)
-	}
-	want := render.PNGSize(w, h)
-	data := render.AppendPNG(make([]byte, 0, want), rgb)
-	if int64(len(data)) != want {
-		// Never hand out bytes whose length disagrees with what stat said.
-		return nil, fmt.Errorf("encode image %d: PNG of %d bytes, want %d", img.ID(), len(data), want)
-	}
-	r.log.WithField("image", img.ID()).WithField("took", time.Since(start)).Debug("rendered")
-	return data, nil
 }

@@ -42,12 +42,7 @@ func (d *imagesDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	}
 	img, err := d.root.client.Image(ctx, id)
 	if err != nil {
-		errno := toErrno(err)
-		if errno != syscall.ENOENT && errno != syscall.EINTR {
-			d.root.log.WithError(err).Errorf("look up image %d", id)
-		}
-		d.root.stats.countErrno(errno)
-		return nil, errno
+		return nil, d.root.fail(err, "look up image %d", id)
 	}
 	return d.root.newChild(ctx, &d.Inode, imagesDirIno, img, out)
 }

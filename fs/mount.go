@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -19,7 +20,8 @@ type MountOptions struct {
 }
 
 // Mount mounts root at dir and serves it in the background. The returned
-// server's Wait returns when the mount is gone.
+// server's Wait returns when the mount is gone; the root's background work
+// (thumbnails) ends with it, and root.Close waits for that.
 func Mount(dir string, root *Root, mo MountOptions) (*fuse.Server, error) {
 	ttl := root.opts.MetadataTTL
 	fsname := mo.FsName
@@ -46,15 +48,24 @@ func Mount(dir string, root *Root, mo MountOptions) (*fuse.Server, error) {
 			DirectMount: os.Geteuid() == 0,
 			PanicHandler: func(p any) fuse.Status {
 				// A bug must cost one operation an EIO, never the mount.
-				root.log.Errorf("internal error (please report): %v", p)
+				root.fail(fmt.Errorf("%v", p), "internal error (please report)")
 				return fuse.EIO
 			},
 		},
 	}
+	life, end := context.WithCancel(context.Background())
+	root.startThumbnails(life)
 	server, err := gofs.Mount(dir, root, opts)
 	if err != nil {
+		end()
+		root.Close()
 		return nil, fmt.Errorf("mount %s: %w", dir, err)
 	}
+	go func() {
+		server.Wait()
+		end()
+		root.Close()
+	}()
 	return server, nil
 }
 

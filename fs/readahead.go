@@ -107,7 +107,7 @@ func (r *Root) prefetch(ctx context.Context, img wrappers.ImageObject) {
 	px := img.Pixels()
 	w, h := render.TargetSize(px.SizeX, px.SizeY, r.opts.MaxRenderSize)
 	key := imageKey(img.ID(), w, h)
-	if _, ok := r.images.Peek(key); ok {
+	if r.images.Contains(key) {
 		return
 	}
 	r.stats.countReadAhead()

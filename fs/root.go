@@ -1,8 +1,9 @@
 // Package fs is the FUSE adaptor of omerofs: it shows OMERO containers as
 // read-only directories and images as PNG files. It stays thin. Listing goes
 // through wrappers, names through names.go, rendered bytes through the cache
-// package and rendering through render; this package only maps them onto
-// go-fuse nodes and errnos.
+// package, rendering through one call (render.RenderPNG) and file-manager
+// thumbnails through fs/thumbnails; this package only maps them onto go-fuse
+// nodes, and every failure onto an errno in one place (errno.go: Root.fail).
 package fs
 
 import (
@@ -17,19 +18,28 @@ import (
 
 	"github.com/omerofs/omerofs/cache"
 	"github.com/omerofs/omerofs/cache/disk"
+	"github.com/omerofs/omerofs/fs/thumbnails"
 	"github.com/omerofs/omerofs/wrappers"
 )
 
-// Options tune the tree. Zero values get the defaults of design.md.
+// The defaults of Options' zero values (design.md); the command's flags
+// show the same.
+const (
+	DefaultMetadataTTL   = 60 * time.Second
+	DefaultMaxRenderSize = 4096
+	DefaultRenderTimeout = 2 * time.Minute
+)
+
+// Options tune the tree. Zero values get the defaults above.
 type Options struct {
-	MetadataTTL   time.Duration // how long a listing is trusted (default 60s)
-	MaxRenderSize int           // longest side of a rendered PNG (default 4096)
-	RenderTimeout time.Duration // bound on one render, all requests included (default 2m)
+	MetadataTTL   time.Duration // how long a listing is trusted
+	MaxRenderSize int           // longest side of a rendered PNG
+	RenderTimeout time.Duration // bound on one render, all requests included
 	UID, GID      uint32        // owner shown for every entry
 	Logger        logrus.FieldLogger
 	// ThumbnailDir, when set with Mountpoint, is the freedesktop thumbnail
 	// cache ($XDG_CACHE_HOME/thumbnails) that listed folders' images get
-	// OMERO's thumbnails written into (thumbnails.go).
+	// OMERO's thumbnails written into (package thumbnails).
 	ThumbnailDir string
 	Mountpoint   string // absolute path of the mount, for thumbnail URIs
 	// DiskCache, when enabled, keeps rendered PNGs across mounts and
@@ -48,13 +58,13 @@ type Options struct {
 
 func (o *Options) setDefaults() {
 	if o.MetadataTTL <= 0 {
-		o.MetadataTTL = 60 * time.Second
+		o.MetadataTTL = DefaultMetadataTTL
 	}
 	if o.MaxRenderSize <= 0 {
-		o.MaxRenderSize = 4096
+		o.MaxRenderSize = DefaultMaxRenderSize
 	}
 	if o.RenderTimeout <= 0 {
-		o.RenderTimeout = 2 * time.Minute
+		o.RenderTimeout = DefaultRenderTimeout
 	}
 	if o.Logger == nil {
 		o.Logger = logrus.StandardLogger()
@@ -82,7 +92,7 @@ type Root struct {
 	mountTime time.Time
 	openFiles atomic.Int64
 	stats     Stats
-	thumbs    *thumbnailer
+	thumbs    *thumbnails.Writer // nil without thumbnails; set by Mount
 }
 
 // Stats returns the mount's counters (render latencies, errors by errno).
@@ -103,7 +113,6 @@ func NewRoot(client *wrappers.Client, images *cache.Cache, opts Options) *Root {
 		mountTime: time.Now(),
 	}
 	r.listings = newListingCache(r)
-	r.thumbs = newThumbnailer(r)
 	return r
 }
 

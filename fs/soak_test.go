@@ -305,7 +305,7 @@ func renderClean(m *mounted, id int64) ([]byte, error) {
 	}
 	px := img.Pixels()
 	w, h := render.TargetSize(px.SizeX, px.SizeY, m.root.opts.MaxRenderSize)
-	data, err := m.root.renderPNG(ctx, img, w, h)
+	data, err := render.RenderPNG(ctx, img, w, h)
 	if err != nil {
 		return nil, fmt.Errorf("clean render of image %d: %w", id, err)
 	}

@@ -8,22 +8,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
-)
 
-func TestThumbnailURI(t *testing.T) {
-	cases := map[string]string{
-		"/tmp/m/a b.png":           "file:///tmp/m/a%20b.png",
-		"/tmp/m/ü.png":             "file:///tmp/m/%C3%BC.png",
-		"/tmp/m/x [12].png":        "file:///tmp/m/x%20%5B12%5D.png",
-		"/tmp/m/a&b=c@d~e!f'g.png": "file:///tmp/m/a&b=c@d~e!f'g.png",
-		"/tmp/m/50%;#?.png":        "file:///tmp/m/50%25%3B%23%3F.png",
-	}
-	for in, want := range cases {
-		if got := thumbnailURI(in); got != want {
-			t.Errorf("%q → %q, want %q", in, got, want)
-		}
-	}
-}
+	"github.com/omerofs/omerofs/fs/thumbnails"
+)
 
 // TestThumbnailsFillTheCache lists a folder with thumbnails on and checks
 // that the standard's cache gets a thumbnail per image, named by the MD5 of
@@ -41,7 +28,7 @@ func TestThumbnailsFillTheCache(t *testing.T) {
 	// file manager would look for them.
 	for _, e := range ents {
 		abs := filepath.Join(dir, e.Name())
-		data, err := os.ReadFile(ThumbnailPath(cacheDir, abs))
+		data, err := os.ReadFile(thumbnails.Path(cacheDir, abs))
 		if err != nil {
 			t.Fatalf("no thumbnail for %q right after the listing: %v", e.Name(), err)
 		}
@@ -53,7 +40,7 @@ func TestThumbnailsFillTheCache(t *testing.T) {
 			t.Errorf("thumbnail %v larger than 128", b)
 		}
 		st, _ := os.Stat(abs)
-		if !bytes.Contains(data, []byte("Thumb::URI\x00"+thumbnailURI(abs))) || !bytes.Contains(data, []byte("Thumb::MTime\x00"+strconv.FormatInt(st.ModTime().Unix(), 10))) {
+		if !bytes.Contains(data, []byte("Thumb::URI\x00"+thumbnails.URI(abs))) || !bytes.Contains(data, []byte("Thumb::MTime\x00"+strconv.FormatInt(st.ModTime().Unix(), 10))) {
 			t.Errorf("thumbnail of %q lacks the URI or the file's mtime", e.Name())
 		}
 	}
@@ -79,7 +66,7 @@ func TestThumbnailsFillTheCache(t *testing.T) {
 	deadline := time.Now().Add(2 * time.Minute)
 	for _, e := range bigEnts {
 		for {
-			_, err := os.Stat(ThumbnailPath(cacheDir, filepath.Join(big, e.Name())))
+			_, err := os.Stat(thumbnails.Path(cacheDir, filepath.Join(big, e.Name())))
 			if err == nil {
 				break
 			}

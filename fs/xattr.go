@@ -76,15 +76,16 @@ func physicalSize(px wrappers.Pixels) string {
 }
 
 // getxattr answers one attribute by the getxattr(2) rules: size only when
-// dest is empty, ERANGE when it is too small, ENODATA when unknown.
-func getxattr(ctx context.Context, attrs []xattr, name string, dest []byte) (uint32, syscall.Errno) {
+// dest is empty, ERANGE when it is too small, ENODATA when unknown. what
+// names the object in the log.
+func (r *Root) getxattr(ctx context.Context, what string, attrs []xattr, name string, dest []byte) (uint32, syscall.Errno) {
 	for _, a := range attrs {
 		if a.name != name {
 			continue
 		}
 		v, err := a.value(ctx)
 		if err != nil {
-			return 0, toErrno(err)
+			return 0, r.fail(err, "getxattr %s of %s", name, what)
 		}
 		if len(dest) == 0 {
 			return uint32(len(v)), 0
@@ -119,7 +120,7 @@ func (d *dir) attrs() []xattr {
 }
 
 func (d *dir) Getxattr(ctx context.Context, name string, dest []byte) (uint32, syscall.Errno) {
-	return getxattr(ctx, d.attrs(), name, dest)
+	return d.root.getxattr(ctx, d.what, d.attrs(), name, dest)
 }
 
 func (d *dir) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
@@ -128,7 +129,7 @@ func (d *dir) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno
 
 func (f *imageFile) Getxattr(ctx context.Context, name string, dest []byte) (uint32, syscall.Errno) {
 	img, _, _ := f.state()
-	return getxattr(ctx, objectXattrs(img), name, dest)
+	return f.root.getxattr(ctx, describe(img), objectXattrs(img), name, dest)
 }
 
 func (f *imageFile) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {

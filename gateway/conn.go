@@ -33,15 +33,22 @@ type Config struct {
 	Username    string        // password login when set
 	Password    string        //
 	SessionKey  string        // join this OMERO session (bsession) when set
-	ServerID    int           // OMERO server among those OMERO.web offers; default 1
+	ServerID    int           // OMERO server among those OMERO.web offers; default DefaultServerID
 	Group       int64         // list only this group's objects; 0 = all of the user's groups
-	Timeout     time.Duration // bound on one request; default 30s
-	MaxRequests int           // requests in flight at once; default 8
+	Timeout     time.Duration // bound on one request; default DefaultTimeout
+	MaxRequests int           // requests in flight at once; default DefaultMaxRequests
 	Insecure    bool          // skip TLS verification (loudly warned about by the CLI)
 	UserAgent   string
 	Logger      logrus.FieldLogger
 	HTTPClient  *http.Client // optional (tests); its Jar and CheckRedirect are replaced
 }
+
+// The defaults of Config's zero values; the command's flags show the same.
+const (
+	DefaultServerID    = 1
+	DefaultTimeout     = 30 * time.Second
+	DefaultMaxRequests = 8
+)
 
 // Mode is how a Conn logs in.
 type Mode int
@@ -146,13 +153,13 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		return nil, err
 	}
 	if cfg.ServerID <= 0 {
-		cfg.ServerID = 1
+		cfg.ServerID = DefaultServerID
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
+		cfg.Timeout = DefaultTimeout
 	}
 	if cfg.MaxRequests <= 0 {
-		cfg.MaxRequests = 8
+		cfg.MaxRequests = DefaultMaxRequests
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = logrus.StandardLogger()

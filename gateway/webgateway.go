@@ -124,24 +124,16 @@ func (c *Conn) RenderRegion(ctx context.Context, imageID int64, z, t int, q url.
 	return data, nil
 }
 
-// RenderThumbnail renders OMERO's thumbnail of an image, longest side size.
-func (c *Conn) RenderThumbnail(ctx context.Context, imageID int64, size int) ([]byte, error) {
-	data, err := c.getJPEG(ctx, "webgateway/render_thumbnail/"+id(imageID)+"/"+strconv.Itoa(size)+"/", nil)
-	if err != nil {
-		return nil, fmt.Errorf("thumbnail of image %d: %w", imageID, err)
-	}
-	return data, nil
-}
+// MaxThumbnailBatch is webgateway's limit of ids per get_thumbnails call:
+// callers with more images split them into batches of this size.
+const MaxThumbnailBatch = 50
 
-// maxThumbnailBatch is webgateway's limit of ids per get_thumbnails call.
-const maxThumbnailBatch = 50
-
-// Thumbnails gets OMERO's thumbnails of up to 50 images in one request
-// (get_thumbnails), as JPEG bytes by image id. Images the server does not
+// Thumbnails gets OMERO's thumbnails of up to MaxThumbnailBatch images in
+// one request (get_thumbnails), as JPEG bytes by image id. Images the server does not
 // return are missing from the map.
 func (c *Conn) Thumbnails(ctx context.Context, imageIDs []int64, size int) (map[int64][]byte, error) {
-	if len(imageIDs) > maxThumbnailBatch {
-		return nil, fmt.Errorf("thumbnails: %d ids, at most %d a request", len(imageIDs), maxThumbnailBatch)
+	if len(imageIDs) > MaxThumbnailBatch {
+		return nil, fmt.Errorf("thumbnails: %d ids, at most %d a request", len(imageIDs), MaxThumbnailBatch)
 	}
 	q := url.Values{}
 	for _, i := range imageIDs {

@@ -35,14 +35,8 @@ func ParseColor(hex string) (Color, error) {
 // Hex writes the colour as "RRGGBB", upper-case like OMERO.web.
 func (c Color) Hex() string { return fmt.Sprintf("%02X%02X%02X", c.R, c.G, c.B) }
 
-// ColorFromRGBA converts OMERO's signed 32-bit RGBA integer (the
-// Channel.Color of the JSON API) into a Color; alpha is dropped.
-func ColorFromRGBA(v int32) Color {
-	u := uint32(v)
-	return Color{uint8(u >> 24), uint8(u >> 16), uint8(u >> 8)}
-}
-
-// RGBA is the inverse of ColorFromRGBA with full opacity.
+// RGBA is the colour as OMERO's signed 32-bit RGBA integer (the
+// Channel.Color of the JSON API), fully opaque.
 func (c Color) RGBA() int32 {
 	return int32(uint32(c.R)<<24 | uint32(c.G)<<16 | uint32(c.B)<<8 | 0xFF)
 }

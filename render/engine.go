@@ -43,7 +43,7 @@ type Source interface {
 }
 
 // Engine is a short-lived rendering engine, as the Blitz Gateway uses
-// OMERO's: opened for one image, its settings possibly changed, used to
+// OMERO's: opened for one image with the image's own settings, used to
 // render, closed at once. It keeps no server state, so a render can never
 // be affected by another's settings.
 type Engine struct {
@@ -73,41 +73,6 @@ func OpenEngine(ctx context.Context, src Source, imageID int64) (*Engine, error)
 
 // Info returns what the engine loaded; the caller must not change it.
 func (e *Engine) Info() *ImageInfo { return e.info }
-
-// SetActiveChannels is the Blitz Gateway's call: channels are 1-based; those
-// listed become active (a negative number: listed but inactive), all others
-// inactive. windows[i] (start, end) and colors[i] ("RRGGBB" or a LUT name)
-// apply to channels[i] when given and non-empty.
-func (e *Engine) SetActiveChannels(channels []int, windows [][2]float64, colors []string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return ErrClosed
-	}
-	s := e.info.Settings.Clone()
-	for i := range s.Channels {
-		s.Channels[i].Active = false
-	}
-	for i, c := range channels {
-		if c == 0 || abs(c) > len(s.Channels) {
-			return fmt.Errorf("channel %d of an image with %d channels", c, len(s.Channels))
-		}
-		ch := &s.Channels[abs(c)-1]
-		ch.Active = c > 0
-		if i < len(windows) && windows[i] != [2]float64{} {
-			ch.Start, ch.End = windows[i][0], windows[i][1]
-		}
-		if i < len(colors) && colors[i] != "" {
-			if col, err := ParseColor(colors[i]); err == nil {
-				ch.Color, ch.LUT = col, ""
-			} else {
-				ch.LUT = colors[i]
-			}
-		}
-	}
-	e.info.Settings = s
-	return nil
-}
 
 // Render renders the default plane with the engine's settings, at exactly
 // w × h.

@@ -106,13 +106,6 @@ func TestEngineRendersThePlaneWithItsSettings(t *testing.T) {
 	if q.Get("q") != "1" || q.Get("c") != "1|0:255$FFFFFF" || q.Get("m") != "g" {
 		t.Errorf("render query %v", q)
 	}
-	if err := e.SetActiveChannels([]int{-1}, nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	e.Render(context.Background(), 20, 15)
-	if got := src.queries[1].Get("c"); got != "-1|0:255$FFFFFF" {
-		t.Errorf("after SetActiveChannels c=%q", got)
-	}
 	e.Close()
 	if _, err := e.Render(context.Background(), 1, 1); !errors.Is(err, ErrClosed) {
 		t.Errorf("render after close: %v", err)
@@ -165,9 +158,6 @@ func TestEngineErrors(t *testing.T) {
 	cancel()
 	if _, err := e.Render(ctx, 40, 30); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled render: %v", err)
-	}
-	if err := e.SetActiveChannels([]int{2}, nil, nil); err == nil {
-		t.Error("channel 2 of a 1-channel image accepted")
 	}
 }
 

@@ -3,9 +3,11 @@ package render
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/adler32"
 	"hash/crc32"
-	"io"
+	"sort"
+	"strings"
 )
 
 // The PNG writer. Its output length depends only on the width and height,
@@ -33,7 +35,7 @@ func zlibLen(raw int64) int64 {
 	return 2 + raw + 5*blocks + 4
 }
 
-// PNGSize is the exact length of EncodePNG's output for a w × h image, or 0
+// PNGSize is the exact length of AppendPNG's output for a w × h image, or 0
 // when w or h is not positive.
 func PNGSize(w, h int) int64 {
 	if w <= 0 || h <= 0 {
@@ -44,22 +46,51 @@ func PNGSize(w, h int) int64 {
 	return int64(len(pngSignature)) + 25 + z + 12*chunks + 12
 }
 
-// EncodePNG writes img as an 8-bit RGB PNG with stored-block compression.
-func EncodePNG(w io.Writer, img *Image) error {
-	if img.Width <= 0 || img.Height <= 0 || len(img.Pix) != img.Width*img.Height*3 {
-		return errors.New("encode PNG: empty or inconsistent image")
-	}
-	_, err := w.Write(AppendPNG(nil, img))
-	return err
-}
-
 // AppendPNG appends the PNG of img to dst and returns the extended slice;
 // it writes exactly PNGSize(img.Width, img.Height) bytes. Give it a dst with
 // that much spare capacity and it allocates nothing.
 func AppendPNG(dst []byte, img *Image) []byte {
+	return appendPNG(dst, img, nil)
+}
+
+// PNGWithText is the PNG of img with a tEXt chunk per entry of text
+// (keyword → value), in keyword order, right after the header: the
+// freedesktop thumbnail standard's Thumb::URI and Thumb::MTime are such
+// chunks. A keyword must be 1 to 79 printable Latin-1 characters and a
+// value must hold no NUL, as the PNG specification requires.
+func PNGWithText(img *Image, text map[string]string) ([]byte, error) {
+	if img.Width <= 0 || img.Height <= 0 || len(img.Pix) != img.Width*img.Height*3 {
+		return nil, errors.New("encode PNG: empty or inconsistent image")
+	}
+	keys := make([]string, 0, len(text))
+	extra := 0
+	for k, v := range text {
+		if len(k) < 1 || len(k) > 79 || strings.IndexFunc(k, func(r rune) bool { return r < 0x20 || r > 0xff }) >= 0 {
+			return nil, fmt.Errorf("encode PNG: bad tEXt keyword %q", k)
+		}
+		if strings.IndexByte(v, 0) >= 0 {
+			return nil, fmt.Errorf("encode PNG: tEXt %q: value holds a NUL", k)
+		}
+		keys = append(keys, k)
+		extra += 12 + len(k) + 1 + len(v)
+	}
+	sort.Strings(keys)
+	chunks := make([][]byte, len(keys))
+	for i, k := range keys {
+		chunks[i] = append(append([]byte(k), 0), text[k]...)
+	}
+	return appendPNG(make([]byte, 0, PNGSize(img.Width, img.Height)+int64(extra)), img, chunks), nil
+}
+
+// appendPNG writes the PNG of img, with a tEXt chunk of each of texts
+// (keyword, NUL, value) after the header.
+func appendPNG(dst []byte, img *Image, texts [][]byte) []byte {
 	size := PNGSize(img.Width, img.Height)
 	if size == 0 || len(img.Pix) != img.Width*img.Height*3 {
 		return dst
+	}
+	for _, t := range texts {
+		size += 12 + int64(len(t))
 	}
 	start := len(dst)
 	dst = grow(dst, int(size))
@@ -73,6 +104,9 @@ func AppendPNG(dst []byte, img *Image) []byte {
 	binary.BigEndian.PutUint32(ihdr[4:], uint32(img.Height))
 	ihdr[8], ihdr[9] = 8, 2
 	p = putChunk(out, p, "IHDR", ihdr[:])
+	for _, t := range texts {
+		p = putChunk(out, p, "tEXt", t)
+	}
 
 	cw := chunkWriter{out: out, pos: p, left: zlibLen(rawLen(img.Width, img.Height))}
 	cw.write([]byte{0x78, 0x01}) // zlib header: deflate, 32K window, no preset dictionary

@@ -2,8 +2,11 @@ package render
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"image/png"
 	"math/rand"
+	"strings"
 	"testing"
 )
 
@@ -68,9 +71,6 @@ func TestPNGRefusesEmpty(t *testing.T) {
 	if PNGSize(0, 5) != 0 || PNGSize(5, -1) != 0 {
 		t.Error("PNGSize of an empty image must be 0")
 	}
-	if err := EncodePNG(&bytes.Buffer{}, &Image{Width: 2, Height: 2, Pix: make([]byte, 5)}); err == nil {
-		t.Error("inconsistent image encoded")
-	}
 }
 
 func TestAppendPNGKeepsPrefix(t *testing.T) {
@@ -101,5 +101,46 @@ func BenchmarkEncodePNG(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = AppendPNG(buf[:0], img)
+	}
+}
+
+// TestPNGWithText checks that the text chunks are well-formed PNG chunks
+// after the header, in keyword order, and that the pixels are unchanged.
+func TestPNGWithText(t *testing.T) {
+	img := randomImage(9, 4, 3)
+	data, err := PNGWithText(img, map[string]string{"Thumb::URI": "file:///m/a%20b.png", "Thumb::MTime": "1700000000", "Software": "omerofs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("image/png cannot decode it: %v", err)
+	}
+	if r, g, b, _ := dec.At(8, 3).RGBA(); [3]uint8{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8)} != [3]uint8(img.Pix[len(img.Pix)-3:]) {
+		t.Error("last pixel differs")
+	}
+	var texts []string
+	for p := len(pngSignature); p < len(data); {
+		n := int(binary.BigEndian.Uint32(data[p:]))
+		typ := string(data[p+4 : p+8])
+		if crc32.ChecksumIEEE(data[p+4:p+8+n]) != binary.BigEndian.Uint32(data[p+8+n:]) {
+			t.Fatalf("chunk %s: bad CRC", typ)
+		}
+		if typ == "tEXt" {
+			texts = append(texts, string(data[p+8:p+8+n]))
+		}
+		p += 12 + n
+	}
+	want := []string{"Software\x00omerofs", "Thumb::MTime\x001700000000", "Thumb::URI\x00file:///m/a%20b.png"}
+	if strings.Join(texts, "|") != strings.Join(want, "|") {
+		t.Errorf("tEXt chunks %q, want %q", texts, want)
+	}
+	for _, bad := range []map[string]string{{"": "x"}, {strings.Repeat("k", 80): "x"}, {"a\x00b": "x"}, {"k": "a\x00b"}} {
+		if _, err := PNGWithText(img, bad); err == nil {
+			t.Errorf("accepted text %q", bad)
+		}
+	}
+	if _, err := PNGWithText(&Image{Width: 2, Height: 2, Pix: make([]byte, 5)}, nil); err == nil {
+		t.Error("inconsistent image encoded")
 	}
 }

@@ -1,7 +1,7 @@
 // Package testserver is an OMERO.web stand-in: an http.Handler that serves
 // the JSON API (/api/) and the rendering endpoints (/webgateway/) of
-// OMERO.web 5 from synthetic data, following the upstream facts of
-// docs/omero-web.md to the letter. Tests,
+// OMERO.web 5 from synthetic data, following OMERO.web's behaviour to the
+// letter as docs/omero-web.md records it from upstream omero-web. Tests,
 // benchmarks and `omerofs demo` use it; it is never a shortcut for them.
 package testserver
 

@@ -95,8 +95,8 @@ func (c *Client) Image(ctx context.Context, id int64) (ImageObject, error) {
 	return img, nil
 }
 
-// Thumbnails gets OMERO's thumbnails of up to 50 images in one request, as
-// JPEG bytes by image id.
+// Thumbnails gets OMERO's thumbnails of up to gateway.MaxThumbnailBatch
+// images in one request, as JPEG bytes by image id.
 func (c *Client) Thumbnails(ctx context.Context, imageIDs []int64, size int) (map[int64][]byte, error) {
 	return c.conn.Thumbnails(ctx, imageIDs, size)
 }

@@ -190,9 +190,3 @@ func imageInfo(d *gateway.ImgData) (*render.ImageInfo, error) {
 	}
 	return info, nil
 }
-
-// Thumbnail is OMERO's own thumbnail of the image (a JPEG whose longest
-// side is size), far cheaper for the server than a full render.
-func (im *Image) Thumbnail(ctx context.Context, size int) ([]byte, error) {
-	return im.Client.conn.RenderThumbnail(ctx, im.ID(), size)
-}

@@ -84,14 +84,6 @@ func (b *Base) Type() string { return b.Raw.Kind() }
 func (b *Base) ID() int64    { return b.Raw.ID }
 func (b *Base) Name() string { return b.name }
 
-// Description is the OMERO Description, "" when absent.
-func (b *Base) Description() string {
-	if b.Raw.Description == nil {
-		return ""
-	}
-	return *b.Raw.Description
-}
-
 func (b *Base) Owner() Experimenter {
 	if o := b.Raw.Details.Owner; o != nil {
 		return Experimenter{ID: o.ID, UserName: o.UserName, FirstName: o.FirstName, LastName: o.LastName}

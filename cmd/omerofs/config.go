@@ -14,7 +14,7 @@ import (
 
 // The config file: ~/.config/omerofs/config (or $XDG_CONFIG_HOME/omerofs/
 // config, or --config FILE). One "key = value" a line, '#' starts a comment;
-// the keys are the long flag names (cache-size = 2GiB), plus url, the
+// the keys are the names of options.go (cache-size = 2GiB), plus url, the
 // server address, which lets `omerofs mount MOUNTPOINT` go without it.
 // Precedence: flags, then environment variables, then the file.
 
@@ -66,9 +66,6 @@ func readConfig(path string, required bool) (map[string]string, error) {
 	return cfg, sc.Err()
 }
 
-// envFor names the environment variable that overrides a key, if any.
-var envFor = map[string]string{"user": "OMERO_USER", "session-key": "OMERO_SESSION_KEY"}
-
 // applyConfig sets every flag of cmd the user did not give from the file.
 // Unknown keys are errors, so that a typo is not silently ignored; keys
 // meant for other commands (url for serve-demo, say) are skipped.
@@ -87,7 +84,7 @@ func applyConfig(cmd *cobra.Command, cfg map[string]string) error {
 		if f.Changed {
 			continue
 		}
-		if env := envFor[k]; env != "" && os.Getenv(env) != "" {
+		if o, ok := lookupOption(k); ok && o.env != "" && os.Getenv(o.env) != "" {
 			continue
 		}
 		if err := f.Value.Set(v); err != nil {

@@ -46,7 +46,8 @@ demo, on MOUNTPOINT (created if missing; default ` + defaultDemoDir + `). Ctrl-C
 			return runDemo(cmd.Context(), p)
 		},
 	}
-	addMountFlags(cmd, &p)
+	addOptions(cmd.Flags(), mountOptions(&p))
+	// The demo shows what a file manager sees: thumbnails on by default.
 	cmd.Flags().Lookup("thumbnails").DefValue = "true"
 	p.thumbnails = true
 	return cmd

@@ -39,30 +39,22 @@ func fstabArgs(args []string) (url, dir string, opts []string, ok bool) {
 	return url, dir, opts, true
 }
 
-// fstabValueOptions are the -o options that carry a flag's value.
-var fstabValueOptions = map[string]bool{
-	"user": true, "password-file": true, "server": true, "group": true, "cache-size": true, "metadata-ttl": true,
-	"timeout": true, "max-requests": true, "max-render-size": true, "log-level": true, "log-format": true,
-	"config": true, "metrics-addr": true,
-}
-
-// fstabBoolOptions are the -o options that are switches.
-var fstabBoolOptions = map[string]bool{"allow-other": true, "insecure": true, "thumbnails": true}
-
-// fstabFlags turns mount options into `omerofs mount` flags. Generic mount
-// options (rw, ro, nodev, noauto, _netdev, x-systemd.*, …) are the
-// kernel's or mount's business and are left out; a secret is refused.
+// fstabFlags turns mount options into `omerofs mount` flags: every option
+// of options.go, by its name with '_' or '-'. Generic mount options (rw,
+// ro, nodev, noauto, _netdev, x-systemd.*, …) are the kernel's or mount's
+// business and are left out; a secret is refused.
 func fstabFlags(opts []string) ([]string, error) {
 	var flags []string
 	for _, o := range opts {
 		k, v, hasValue := strings.Cut(o, "=")
 		k = strings.ReplaceAll(k, "_", "-")
+		opt, known := lookupOption(k)
 		switch {
-		case k == "password" || k == "session-key":
+		case k == "password" || opt.secret:
 			return nil, fmt.Errorf("-o %s: secrets do not go in mount options (they show in /proc/mounts); use password_file=FILE", k)
-		case fstabValueOptions[k] && hasValue:
+		case known && !opt.isBool() && hasValue:
 			flags = append(flags, "--"+k, v)
-		case fstabBoolOptions[k] && !hasValue:
+		case known && opt.isBool() && !hasValue:
 			flags = append(flags, "--"+k)
 		}
 	}

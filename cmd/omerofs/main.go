@@ -1,6 +1,7 @@
 // Command omerofs mounts an OMERO server as a read-only filesystem of
-// folders and PNG images. See docs/design.md for the contract and docs/usage.md
-// for examples.
+// folders and PNG images. See docs/design.md for the contract and
+// docs/usage.md for examples. Its options are declared once, in
+// options.go.
 package main
 
 import (
@@ -79,9 +80,7 @@ or any image viewer.`,
 			return setupLogging(lo)
 		},
 	}
-	root.PersistentFlags().StringVar(&lo.level, "log-level", "info", "log level: error, warn, info or debug (debug shows each request)")
-	root.PersistentFlags().StringVar(&lo.format, "log-format", "text", "log format: text or json")
-	root.PersistentFlags().StringVar(&lo.config, "config", "", "config file (default ~/.config/omerofs/config)")
+	addOptions(root.PersistentFlags(), globalOptions(&lo))
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see 'omerofs %s --help')", err, cmd.Name())}
 	})

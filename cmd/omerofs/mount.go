@@ -21,10 +21,14 @@ import (
 )
 
 // mountParams is everything a mount needs, whichever command asked for it.
+// The flags behind it are declared in options.go.
 type mountParams struct {
 	url           string
 	dir           string
 	creds         credentials
+	user          string // --user; creds come from it, --password-file and --session-key
+	passwordFile  string
+	sessionKey    string
 	serverID      int
 	group         string
 	cacheSize     byteSize
@@ -43,27 +47,8 @@ type mountParams struct {
 	maxListings   int
 }
 
-// addMountFlags declares the flags of design.md shared by mount and demo.
-func addMountFlags(cmd *cobra.Command, p *mountParams) {
-	f := cmd.Flags()
-	p.cacheSize = 512 << 20
-	f.Var(&p.cacheSize, "cache-size", "bytes of rendered images kept in memory, e.g. 512MiB or 2GiB")
-	f.DurationVar(&p.metadataTTL, "metadata-ttl", 60*time.Second, "how long a folder listing is trusted before it is fetched again")
-	f.DurationVar(&p.timeout, "timeout", 30*time.Second, "timeout of one request to the server")
-	f.IntVar(&p.maxRequests, "max-requests", 8, "most requests in flight to the server at once")
-	f.IntVar(&p.maxRenderSize, "max-render-size", 4096, "longest side of a rendered PNG; bigger images are scaled down to it")
-	f.BoolVar(&p.allowOther, "allow-other", false, "let other users see the mount (needs user_allow_other in /etc/fuse.conf)")
-	f.BoolVar(&p.fuseDebug, "fuse-debug", false, "log every FUSE operation (very verbose)")
-	f.BoolVar(&p.thumbnails, "thumbnails", false, "write OMERO's thumbnails of listed folders into the freedesktop thumbnail cache, so file managers need no full renders")
-	f.StringVar(&p.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464")
-	p.diskCacheSize = 10 << 30
-	f.StringVar(&p.cacheDir, "cache-dir", defaultCacheDir(), "directory of the disk cache (rendered images kept across mounts; may be shared by many mounts)")
-	f.Var(&p.diskCacheSize, "disk-cache-size", "bytes the disk cache may hold, e.g. 10GiB; 0 turns it off")
-	f.IntVar(&p.readAhead, "read-ahead", 4, "files rendered ahead when a folder's files are read in order; 0 turns it off")
-	f.IntVar(&p.maxListings, "max-listings", fs.DefaultMaxListings, "folder listings held in memory, least recently used out first")
-}
-
-// defaultCacheDir is $XDG_CACHE_HOME/omerofs, else ~/.cache/omerofs.
+// defaultCacheDir is --cache-dir's default: $XDG_CACHE_HOME/omerofs, else
+// ~/.cache/omerofs; "" without a home directory.
 func defaultCacheDir() string {
 	if x := os.Getenv("XDG_CACHE_HOME"); x != "" {
 		return filepath.Join(x, "omerofs")
@@ -77,7 +62,6 @@ func defaultCacheDir() string {
 
 func newMountCmd(a *app) *cobra.Command {
 	var p mountParams
-	var user, passwordFile, sessionKey string
 	cmd := &cobra.Command{
 		Use:   "mount [flags] [URL] MOUNTPOINT",
 		Short: "Mount the OMERO.web at URL on MOUNTPOINT (stays in the foreground)",
@@ -100,7 +84,7 @@ OMERO_SESSION_KEY) to join an existing OMERO session; or nothing, for public acc
 				}
 				args = []string{a.configURL, args[0]}
 			}
-			creds, err := loadCredentials(user, passwordFile, sessionKey)
+			creds, err := loadCredentials(p.user, p.passwordFile, p.sessionKey)
 			if err != nil {
 				return err
 			}
@@ -108,14 +92,8 @@ OMERO_SESSION_KEY) to join an existing OMERO session; or nothing, for public acc
 			return runMount(cmd.Context(), p, nil)
 		},
 	}
-	addMountFlags(cmd, &p)
-	f := cmd.Flags()
-	f.StringVar(&user, "user", "", "OMERO user name (default $OMERO_USER)")
-	f.StringVar(&passwordFile, "password-file", "", "read the password from this file (default $OMERO_PASSWORD, else a prompt)")
-	f.StringVar(&sessionKey, "session-key", "", "join this existing OMERO session (default $OMERO_SESSION_KEY)")
-	f.IntVar(&p.serverID, "server", 1, "id of the OMERO server among those OMERO.web offers")
-	f.StringVar(&p.group, "group", "", "show only this group's data (name or id; default: all your groups)")
-	f.BoolVar(&p.insecure, "insecure", false, "do not verify the server's TLS certificate (unsafe)")
+	addOptions(cmd.Flags(), mountOptions(&p))
+	addOptions(cmd.Flags(), serverOptions(&p))
 	return cmd
 }
 
@@ -179,7 +157,11 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 	}
 	diskSize := int64(p.diskCacheSize)
 	if p.cacheDir == "" {
-		diskSize = 0 // no home directory: no disk cache
+		p.cacheDir = defaultCacheDir()
+	}
+	if p.cacheDir == "" {
+		log.Warn("no home directory and no --cache-dir: no disk cache")
+		diskSize = 0
 	}
 	dc, err := disk.Open(p.cacheDir, diskSize, log)
 	if err != nil {
@@ -206,6 +188,7 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 		ReadAhead:      p.readAhead,
 		MaxListings:    p.maxListings,
 	})
+	defer root.Close() // waits for thumbnails being written
 	server, err := fs.Mount(p.dir, root, fs.MountOptions{
 		AllowOther: p.allowOther,
 		FsName:     "omerofs:" + hostOf(p.url),
