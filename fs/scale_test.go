@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ import (
 )
 
 // openDisk opens a disk cache on dir for one mount.
-func openDisk(t *testing.T, dir string) *disk.Cache {
+func openDisk(t testing.TB, dir string) *disk.Cache {
 	t.Helper()
 	c, err := disk.Open(dir, 1<<30, nil)
 	if err != nil {
@@ -71,7 +72,7 @@ func TestDiskCacheSharedBetweenMounts(t *testing.T) {
 }
 
 // dirOrder lists a folder of the mount in its listing order (not sorted).
-func dirOrder(t *testing.T, m *mounted, rel string) []string {
+func dirOrder(t testing.TB, m *mounted, rel string) []string {
 	t.Helper()
 	f, err := os.Open(m.path(rel))
 	if err != nil {
@@ -153,6 +154,42 @@ func TestListingsBounded(t *testing.T) {
 	}
 	// The evicted one lists again when asked.
 	if _, err := os.ReadDir(m.path("projects")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInodesForgotten: files the kernel forgets leave the mount's tree
+// (no inode is persistent below the fixed folders), so a find over a
+// million images does not keep a million nodes.
+func TestInodesForgotten(t *testing.T) {
+	m := mountTestServer(t, mountConfig{})
+	names := dirOrder(t, m, bigDir)
+	for _, n := range names[:100] {
+		if _, err := os.Stat(m.path(bigDir, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	node := m.root.EmbeddedInode()
+	for _, part := range filepath.SplitList(strings.ReplaceAll(bigDir, string(filepath.Separator), string(filepath.ListSeparator))) {
+		if node = node.GetChild(part); node == nil {
+			t.Fatalf("no node for %s on the way to %s", part, bigDir)
+		}
+	}
+	if n := len(node.Children()); n < 100 {
+		t.Fatalf("%d children known after 100 stats", n)
+	}
+	for name := range node.Children() {
+		node.NotifyEntry(name) // the kernel drops the entry and forgets the inode
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(node.Children()) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d nodes still held after the kernel forgot them", len(node.Children()))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// And they come back when looked up again.
+	if _, err := os.Stat(m.path(bigDir, names[0])); err != nil {
 		t.Fatal(err)
 	}
 }

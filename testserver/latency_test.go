@@ -27,3 +27,15 @@ func TestRenderLatencyDelaysRendersOnly(t *testing.T) {
 		t.Fatalf("a render of a missing image: %d", status)
 	}
 }
+
+func TestSyntheticTree(t *testing.T) {
+	d := SyntheticTree(3, 4, 64, 48, 1, "uint8")
+	if len(d.Datasets) != 3 || len(d.Images) != 12 || len(d.Projects) != 1 {
+		t.Fatalf("%d datasets, %d images, %d projects; want 3, 12, 1", len(d.Datasets), len(d.Images), len(d.Projects))
+	}
+	for _, p := range d.Projects {
+		if len(p.Datasets) != 3 {
+			t.Fatalf("project holds %d datasets", len(p.Datasets))
+		}
+	}
+}

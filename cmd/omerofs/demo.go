@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -102,10 +103,21 @@ as a read-only public user (on by default here, so that curl shows data at once;
 			if synthetic != "" {
 				var n, w, h, c int
 				var pt string
-				if _, err := fmt.Sscanf(strings.ReplaceAll(synthetic, ",", " "), "%d %d %d %d %s", &n, &w, &h, &c, &pt); err != nil || n <= 0 || w <= 0 || h <= 0 || c <= 0 {
-					return usageError{fmt.Errorf("--synthetic %q: want N,WIDTH,HEIGHT,CHANNELS,TYPE e.g. 10000,1024,1024,3,uint16", synthetic)}
+				// DATASETSxN: that many datasets of N images (the scale benchmark).
+				count, rest, _ := strings.Cut(synthetic, ",")
+				dsets := 1
+				if a, b, ok := strings.Cut(count, "x"); ok {
+					dsets, _ = strconv.Atoi(a)
+					count = b
 				}
-				opts.Data, opts.Stats = testserver.SyntheticDataset(n, w, h, c, pt), true
+				if _, err := fmt.Sscanf(strings.ReplaceAll(count+","+rest, ",", " "), "%d %d %d %d %s", &n, &w, &h, &c, &pt); err != nil || n <= 0 || w <= 0 || h <= 0 || c <= 0 || dsets <= 0 {
+					return usageError{fmt.Errorf("--synthetic %q: want [DATASETSx]N,WIDTH,HEIGHT,CHANNELS,TYPE e.g. 10000,1024,1024,3,uint16", synthetic)}
+				}
+				if dsets > 1 {
+					opts.Data, opts.Stats = testserver.SyntheticTree(dsets, n, w, h, c, pt), true
+				} else {
+					opts.Data, opts.Stats = testserver.SyntheticDataset(n, w, h, c, pt), true
+				}
 			}
 			logrus.Infof("demo server on http://%s (logins demo/demo, alice/alice, bob/bob; public: %v)", listen, public)
 			return testserver.ListenAndServe(cmd.Context(), listen, opts)
