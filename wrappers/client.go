@@ -12,8 +12,9 @@ import (
 // Client is the root of the wrapped objects: the top-level lists and
 // images by id. It is safe for concurrent use.
 type Client struct {
-	conn *gateway.Conn
-	reg  *Registry
+	conn   *gateway.Conn
+	reg    *Registry
+	shared interner // values listed objects repeat (intern.go)
 }
 
 // NewClient wraps conn; reg nil means DefaultRegistry().
