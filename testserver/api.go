@@ -307,8 +307,11 @@ func (s *Server) collect(user *Experimenter, kind string, f map[string]int64, q 
 			out = append(out, sortable{name: p.Name, id: p.ID, children: len(p.Datasets), encode: func(e *enc) obj { return e.project(p) }})
 		}
 	case "datasets":
-		inProject := linked(d.Projects, projectDatasets)
-		for _, ds := range d.Datasets {
+		var inProject map[int64]bool
+		if q.orphaned {
+			inProject = linked(d.Projects, projectDatasets)
+		}
+		for _, ds := range candidates(d.Datasets, f, "project", d.Projects, projectDatasets) {
 			if !s.visible(user, ds.Owned, q) {
 				continue
 			}
@@ -324,8 +327,11 @@ func (s *Server) collect(user *Experimenter, kind string, f map[string]int64, q 
 			out = append(out, sortable{name: ds.Name, id: ds.ID, children: len(ds.Images), encode: func(e *enc) obj { return e.dataset(ds) }})
 		}
 	case "images":
-		inDataset := linked(d.Datasets, datasetImages)
-		for _, im := range d.Images {
+		var inDataset map[int64]bool
+		if q.orphaned {
+			inDataset = linked(d.Datasets, datasetImages)
+		}
+		for _, im := range candidates(d.Images, f, "dataset", d.Datasets, datasetImages) {
 			if !s.visible(user, im.Owned, q) {
 				continue
 			}
@@ -382,6 +388,26 @@ func (s *Server) collect(user *Experimenter, kind string, f map[string]int64, q 
 		}
 	}
 	// plateacquisitions, rois: this server has none (an empty, valid list).
+	return out
+}
+
+// candidates are the objects a filtered list has to look at: with a
+// filter on the parent, only that parent's children (so that listing one
+// dataset of a million images does not scan them all); else every object.
+// The filters themselves are still applied by the caller.
+func candidates[C, P any](all map[int64]*C, f map[string]int64, parentKind string, parents map[int64]P, children func(P) []int64) map[int64]*C {
+	pid, ok := f[parentKind]
+	if !ok {
+		return all
+	}
+	out := map[int64]*C{}
+	if p, ok := parents[pid]; ok {
+		for _, id := range children(p) {
+			if c, ok := all[id]; ok {
+				out[id] = c
+			}
+		}
+	}
 	return out
 }
 
