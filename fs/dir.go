@@ -27,7 +27,8 @@ type dir struct {
 	obj  wrappers.Object // nil for a top-level category
 	list func(ctx context.Context) ([]wrappers.Object, error)
 
-	ra readAhead // readahead.go
+	ra readAhead // of its image files (readahead.go)
+	la readAhead // of its folders' listings
 }
 
 var (
@@ -51,6 +52,7 @@ func (d *dir) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 		return nil, errno
 	}
 	d.root.folderThumbnails(d.Path(nil), l)
+	d.root.visited(&d.Inode, true)
 	entries := make([]fuse.DirEntry, len(l.names))
 	for i, name := range l.names {
 		obj := l.objs[i]
@@ -84,19 +86,24 @@ func (d *dir) listing(ctx context.Context) (*listing, syscall.Errno) {
 	d.mu.Lock()
 	list := d.list
 	d.mu.Unlock()
-	l, err := d.root.listings.Get(ctx, d.ino, func(ctx context.Context) (*listing, error) {
-		done := progress(d.root.log, "listing "+d.what)
+	l, err := d.root.listings.Get(ctx, d.ino, d.root.fetchListing(d.what, list))
+	if err != nil {
+		return nil, d.root.fail(err, "list %s", d.what)
+	}
+	return l, 0
+}
+
+// fetchListing is the fill of a folder's listing.
+func (r *Root) fetchListing(what string, list func(ctx context.Context) ([]wrappers.Object, error)) func(ctx context.Context) (*listing, error) {
+	return func(ctx context.Context) (*listing, error) {
+		done := progress(r.log, "listing "+what)
 		objs, err := list(ctx)
 		done(err)
 		if err != nil {
 			return nil, err
 		}
 		return newListing(objs), nil
-	})
-	if err != nil {
-		return nil, d.root.fail(err, "list %s", d.what)
 	}
-	return l, 0
 }
 
 // newChild makes (or finds) the inode of obj under the folder parent.

@@ -106,7 +106,7 @@ func (f *imageFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, o
 		return nil, syscall.EINVAL
 	}
 	if off == 0 {
-		f.root.readingFrom(f)
+		f.root.visited(&f.Inode, false)
 	}
 	data, err := f.content(ctx)
 	if err != nil {

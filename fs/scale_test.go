@@ -193,3 +193,55 @@ func TestInodesForgotten(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestListingReadAhead: two subfolders listed in their folder's order (as
+// find and cp -r do) start listing the next --read-ahead ones in the
+// background; listing them then asks the server nothing.
+func TestListingReadAhead(t *testing.T) {
+	m := mountTestServer(t, mountConfig{fsOpts: Options{ReadAhead: 1}})
+	project := filepath.Join("projects", "Cell Biology")
+	names := dirOrder(t, m, project)
+	if len(names) < 4 {
+		t.Fatalf("%d datasets in %s", len(names), project)
+	}
+	dirOrder(t, m, filepath.Join(project, names[0]))
+	if n := m.root.Stats().ListingsAhead(); n != 0 {
+		t.Fatalf("one folder listed started %d listings ahead", n)
+	}
+	dirOrder(t, m, filepath.Join(project, names[1]))
+	if n := m.root.Stats().ListingsAhead(); n != 1 {
+		t.Fatalf("%d listings ahead after two folders in order, want 1", n)
+	}
+	// The third folder's listing arrives in the background...
+	third := filepath.Join(project, names[2])
+	deadline := time.Now().Add(30 * time.Second)
+	for m.server.Requests("api_list") < 4 { // projects, Cell Biology, two datasets, then the third
+		if time.Now().After(deadline) {
+			t.Fatal("the listing ahead never reached the server")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ino := m.root.EmbeddedInode().GetChild("projects").GetChild("Cell Biology").GetChild(names[2]).StableAttr().Ino
+	for {
+		if _, ok := m.root.listings.Peek(ino); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no listing of the third folder arrived")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// ...and is what listing it shows (a fresh listing is not fetched again).
+	got := dirOrder(t, m, third)
+	if n := m.root.Stats().ListingsAhead(); n != 2 {
+		t.Fatalf("%d listings ahead, want 2", n)
+	}
+	if len(got) == 0 {
+		t.Fatalf("%s lists empty", third)
+	}
+	// Out of order: nothing more ahead.
+	dirOrder(t, m, filepath.Join(project, names[0]))
+	if n := m.root.Stats().ListingsAhead(); n != 2 {
+		t.Fatalf("a folder listed out of order started listings ahead: %d", n)
+	}
+}

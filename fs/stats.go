@@ -18,6 +18,7 @@ type Stats struct {
 	renders    int64
 	errnos     map[string]int64
 	readAheads int64
+	listAheads int64
 }
 
 // RenderBuckets are the upper bounds (seconds) of the render latency
@@ -84,6 +85,19 @@ func (s *Stats) countReadAhead() {
 	s.mu.Lock()
 	s.readAheads++
 	s.mu.Unlock()
+}
+
+func (s *Stats) countListingAhead() {
+	s.mu.Lock()
+	s.listAheads++
+	s.mu.Unlock()
+}
+
+// ListingsAhead returns how many folder listings reading ahead started.
+func (s *Stats) ListingsAhead() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.listAheads
 }
 
 // ReadAheads returns how many renders reading ahead started.

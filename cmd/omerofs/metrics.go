@@ -77,6 +77,7 @@ func (m metricsSource) write(w io.Writer) {
 		{"omerofs_cache_entries", "Renderings held.", "gauge", int64(st.Entries)},
 		{"omerofs_open_files", "Image files open now.", "gauge", m.root.OpenFiles()},
 		{"omerofs_readahead_total", "Renders started by reading ahead of a sequential reader.", "counter", m.root.Stats().ReadAheads()},
+		{"omerofs_listing_readahead_total", "Folder listings started by reading ahead of a program walking a tree.", "counter", m.root.Stats().ListingsAhead()},
 		{"omerofs_disk_cache_hits_total", "Renderings served from the disk cache.", "counter", ds.Hits},
 		{"omerofs_disk_cache_misses_total", "Renderings not found in the disk cache.", "counter", ds.Misses},
 		{"omerofs_disk_cache_corrupt_total", "Disk cache entries that failed their check and were removed.", "counter", ds.Corrupt},
