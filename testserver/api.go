@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The JSON API under /api/v0/ (omero-web omeroweb/api/urls.py and views.py).
@@ -196,6 +197,13 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, args []strin
 	if err != nil {
 		writeAPI(w, http.StatusBadRequest, obj{"message": err.Error()})
 		return
+	}
+	if d := s.opts.ListLatency; d > 0 {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
 	}
 	// Filters given as query parameters (datasets/?project=…), as the views read them.
 	filters := map[string]int64{}

@@ -39,3 +39,18 @@ func TestSyntheticTree(t *testing.T) {
 		}
 	}
 }
+
+func TestListLatencyDelaysLists(t *testing.T) {
+	const d = 300 * time.Millisecond
+	_, c := newClient(t, Options{ListLatency: d})
+	if status, b := c.login("demo", "demo", c.token()); status != http.StatusOK {
+		t.Fatalf("login: %d %s", status, b)
+	}
+	start := time.Now()
+	if status, _, _ := c.get("/api/v0/m/projects/"); status != http.StatusOK {
+		t.Fatalf("projects: %d", status)
+	}
+	if took := time.Since(start); took < d {
+		t.Fatalf("list took %v, less than ListLatency %v", took, d)
+	}
+}

@@ -27,6 +27,9 @@ type Options struct {
 	// RenderLatency is added to every render_image and render_image_region
 	// (as a busy OMERO's rendering time), for benchmarks of a slow server.
 	RenderLatency time.Duration
+	// ListLatency is added to every /api/ list request (a server's database
+	// time), for benchmarks of walking a tree.
+	ListLatency time.Duration
 	// Stats serves the request counters as JSON at /testserver/stats, a
 	// path no OMERO.web has, for benchmarks that run the server in another
 	// process. Off unless asked for.
