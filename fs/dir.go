@@ -86,14 +86,21 @@ func (d *dir) listing(ctx context.Context) (*listing, syscall.Errno) {
 	d.mu.Lock()
 	list := d.list
 	d.mu.Unlock()
-	l, err := d.root.listings.Get(ctx, d.ino, d.root.fetchListing(d.what, list))
+	return d.root.listing(ctx, d.ino, d.what, list)
+}
+
+// listing returns the cached listing under key, fetching it with list when
+// missing or stale. The data view asks with the rendered folder's key, so
+// the two views of a folder share one listing.
+func (r *Root) listing(ctx context.Context, key uint64, what string, list func(context.Context) ([]wrappers.Object, error)) (*listing, syscall.Errno) {
+	l, err := r.listings.Get(ctx, key, r.fetchListing(what, list))
 	if err != nil {
-		return nil, d.root.fail(err, "list %s", d.what)
+		return nil, r.fail(err, "list %s", what)
 	}
 	return l, 0
 }
 
-// fetchListing is the fill of a folder's listing.
+// fetchListing is the fill of a folder's listing (also of one listed ahead).
 func (r *Root) fetchListing(what string, list func(ctx context.Context) ([]wrappers.Object, error)) func(ctx context.Context) (*listing, error) {
 	return func(ctx context.Context) (*listing, error) {
 		done := progress(r.log, "listing "+what)

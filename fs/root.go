@@ -54,6 +54,9 @@ type Options struct {
 	// MaxListings bounds the folder listings held, least recently used out
 	// first (--max-listings; default 1024).
 	MaxListings int
+	// SpoolDir is where data/ keeps downloaded originals and attachments
+	// (in a 0700 folder of its own, removed by Close); "" = the temp dir.
+	SpoolDir string
 }
 
 func (o *Options) setDefaults() {
@@ -93,6 +96,7 @@ type Root struct {
 	openFiles atomic.Int64
 	stats     Stats
 	thumbs    *thumbnails.Writer // nil without thumbnails; set by Mount
+	data      *dataView          // data_dir.go
 }
 
 // Stats returns the mount's counters (render latencies, errors by errno).
@@ -113,6 +117,7 @@ func NewRoot(client *wrappers.Client, images *cache.Cache, opts Options) *Root {
 		mountTime: time.Now(),
 	}
 	r.listings = newListingCache(r)
+	r.data = newDataView(r)
 	return r
 }
 
@@ -155,6 +160,7 @@ func (r *Root) OnAdd(ctx context.Context) {
 	}
 	img := &imagesDir{root: r}
 	r.AddChild("images", r.NewPersistentInode(ctx, img, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: imagesDirIno}), false)
+	r.AddChild("data", r.NewPersistentInode(ctx, &dataRoot{root: r}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: dataRootIno}), false)
 }
 
 const imagesDirIno = 2 + 5
@@ -169,6 +175,7 @@ func (r *Root) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 		entries = append(entries, fuse.DirEntry{Name: c.name, Mode: syscall.S_IFDIR, Ino: uint64(2 + i)})
 	}
 	entries = append(entries, fuse.DirEntry{Name: "images", Mode: syscall.S_IFDIR, Ino: imagesDirIno})
+	entries = append(entries, fuse.DirEntry{Name: "data", Mode: syscall.S_IFDIR, Ino: dataRootIno})
 	return gofs.NewListDirStream(entries), 0
 }
 

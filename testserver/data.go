@@ -26,6 +26,9 @@ type Group struct {
 	ID   int64
 	Name string
 	Perm string // e.g. "rwra--" (read-annotate), "rwr---" (read-only)
+	// BinaryAccess is the group's omero.policy.binary_access ("" = the
+	// server default "+read,+write,+image"); see originals.go.
+	BinaryAccess string
 }
 
 // Owned is what every container and image has: an owner and a group.
@@ -91,9 +94,17 @@ type Image struct {
 	Channels                          []ChannelInfo
 	Defaults                          render.Settings // the stored rendering definition
 	Levels                            int             // pyramid levels; > 1 = a big (tiled) image
-	TileSize                          int
-	WellID                            int64 // the well it is a field of, if any
-	WellSampleID                      int64
+	TileSize                          int             // the pyramid's native tile side (imgData tile_size)
+	LevelStep                         int             // each level is the previous one divided by this, rounded down; 0 = 2
+	// The server is still generating the pyramid: imgData answers a
+	// ConcurrencyException (and renders fail) for the next PendingRequests
+	// imgData requests, and until PendingUntil.
+	PendingRequests int
+	PendingUntil    time.Time
+	PendingBackOff  int   // the exception's backOff in ms; 0 = 1000
+	WellID          int64 // the well it is a field of, if any
+	WellSampleID    int64
+	FilesetID       int64 // 0: no fileset (a pre-FS import)
 }
 
 // ChannelInfo describes a channel of an image.
@@ -115,6 +126,10 @@ type Data struct {
 	Screens       map[int64]*Screen
 	Plates        map[int64]*Plate
 	Wells         map[int64]*Well
+	Filesets      map[int64]*Fileset      // originals.go
+	Files         map[int64]*OriginalFile // fileset files and attachments
+	Annotations   map[int64]*Annotation   // annotations.go
+	AnnLinks      []AnnotationLink
 	nextID        int64
 }
 
@@ -129,6 +144,9 @@ func NewData() *Data {
 		Screens:       map[int64]*Screen{},
 		Plates:        map[int64]*Plate{},
 		Wells:         map[int64]*Well{},
+		Filesets:      map[int64]*Fileset{},
+		Files:         map[int64]*OriginalFile{},
+		Annotations:   map[int64]*Annotation{},
 		nextID:        1,
 	}
 }
@@ -189,6 +207,38 @@ func (d *Data) AddImage(datasetID int64, name string, like int64) int64 {
 	return im.ID
 }
 
+// SetPyramidPending makes the server answer as if it were still generating
+// the image's pyramid: for the next requests imgData requests and until
+// until (either may be zero), with a backOff of backOffMs.
+func (d *Data) SetPyramidPending(id int64, requests int, until time.Time, backOffMs int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if im, ok := d.Images[id]; ok {
+		im.PendingRequests, im.PendingUntil, im.PendingBackOff = requests, until, backOffMs
+	}
+}
+
+// pyramidPending reports whether the image's pyramid is still being
+// generated, and the backOff to answer; an imgData request (consume) uses up
+// one of the pending requests.
+func (d *Data) pyramidPending(id int64, consume bool) (backOffMs int, pending bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	im, ok := d.Images[id]
+	if !ok {
+		return 0, false
+	}
+	pending = im.PendingRequests > 0 || time.Now().Before(im.PendingUntil)
+	if consume && im.PendingRequests > 0 {
+		im.PendingRequests--
+	}
+	backOffMs = im.PendingBackOff
+	if backOffMs <= 0 {
+		backOffMs = 1000
+	}
+	return backOffMs, pending
+}
+
 // ImageIDsOf returns the images of a dataset, in no particular order.
 func (d *Data) ImageIDsOf(datasetID int64) []int64 {
 	d.mu.RLock()
@@ -237,3 +287,39 @@ func parentsOf[P any](parents map[int64]P, children func(P) []int64, child int64
 func projectDatasets(p *Project) []int64 { return p.Datasets }
 func datasetImages(d *Dataset) []int64   { return d.Images }
 func screenPlates(s *Screen) []int64     { return s.Plates }
+
+// The accessors below let tests find objects while the server serves and
+// other tests change the data: every read of the maps holds the lock.
+
+// ImageIDs returns the ids of the images for which keep (nil: every image)
+// holds, lowest first. keep sees a copy, under the read lock.
+func (d *Data) ImageIDs(keep func(Image) bool) []int64 {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return idsWhere(d.Images, func(im *Image) bool { return keep == nil || keep(*im) })
+}
+
+// ProjectIDs is ImageIDs for projects.
+func (d *Data) ProjectIDs(keep func(Project) bool) []int64 {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return idsWhere(d.Projects, func(p *Project) bool { return keep == nil || keep(*p) })
+}
+
+// DatasetIDs is ImageIDs for datasets.
+func (d *Data) DatasetIDs(keep func(Dataset) bool) []int64 {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return idsWhere(d.Datasets, func(ds *Dataset) bool { return keep == nil || keep(*ds) })
+}
+
+func idsWhere[T any](m map[int64]T, keep func(T) bool) []int64 {
+	var ids []int64
+	for id, v := range m {
+		if keep(v) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}

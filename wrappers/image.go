@@ -2,9 +2,11 @@ package wrappers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,18 +67,20 @@ func (c *Client) str(s string) string {
 	return c.shared.str(s)
 }
 
-// channelLabels names channels as OMERO.web does: the name, else the
-// emission wavelength, else the 1-based index.
+// channelLabels names channels as OMERO.web does (omero-py's
+// ChannelWrapper.getLabel): the name unless empty or only whitespace, else
+// the emission wavelength (an integer when it is one), else the 0-based
+// index.
 func channelLabels(chs []gateway.Channel) []string {
 	labels := make([]string, len(chs))
 	for i, ch := range chs {
 		switch {
-		case ch.Name != nil && *ch.Name != "":
+		case ch.Name != nil && strings.TrimSpace(*ch.Name) != "":
 			labels[i] = *ch.Name
 		case ch.EmissionWavelength != nil:
-			labels[i] = strconv.FormatFloat(ch.EmissionWavelength.Value, 'g', -1, 64)
+			labels[i] = strconv.FormatFloat(ch.EmissionWavelength.Value, 'f', -1, 64)
 		default:
-			labels[i] = strconv.Itoa(i + 1)
+			labels[i] = strconv.Itoa(i)
 		}
 	}
 	return labels
@@ -127,8 +131,14 @@ func (s source) RenderImage(ctx context.Context, id int64, z, t int, q url.Value
 	return s.conn.RenderImage(ctx, id, z, t, q)
 }
 
+// RenderRegion marks a 404 as render.ErrNoTile (a tile past the level's
+// edge) while keeping gateway.ErrNotFound (the image may be gone).
 func (s source) RenderRegion(ctx context.Context, id int64, z, t int, q url.Values) ([]byte, error) {
-	return s.conn.RenderRegion(ctx, id, z, t, q)
+	data, err := s.conn.RenderRegion(ctx, id, z, t, q)
+	if errors.Is(err, gateway.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %w", render.ErrNoTile, err)
+	}
+	return data, err
 }
 
 func (s source) ImageInfo(ctx context.Context, id int64) (*render.ImageInfo, error) {
@@ -192,7 +202,7 @@ func imageInfo(d *gateway.ImgData) (*render.ImageInfo, error) {
 		}
 		label := ch.Label
 		if label == "" {
-			label = strconv.Itoa(i + 1)
+			label = strconv.Itoa(i) // getLabel's last resort: the 0-based index
 		}
 		info.Settings.Channels = append(info.Settings.Channels, render.Channel{
 			Label: label, Active: ch.Active, Start: ch.Window.Start, End: ch.Window.End,

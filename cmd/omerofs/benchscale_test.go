@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/omerofs/omerofs/fs/fusetest"
 )
 
 // TestBenchScale is `make bench-scale` (docs/benchmarks.md): `find` over a
@@ -27,7 +29,7 @@ func TestBenchScale(t *testing.T) {
 	if os.Getenv("OMEROFS_BENCH_SCALE") == "" {
 		t.Skip("the scale benchmark runs under make bench-scale (OMEROFS_BENCH_SCALE=1)")
 	}
-	requireFUSE(t)
+	fusetest.RequireFUSE(t)
 	set := os.Getenv("OMEROFS_BENCH_SCALE_SET")
 	if set == "" {
 		set = "1000x1000,64,64,1,uint8"
@@ -142,13 +144,14 @@ func TestBenchScale(t *testing.T) {
 
 // benchCopyRows are the benchmark table's read-ahead and disk-cache rows:
 // `cp -r` of a folder of 32 small images from a server that takes 200 ms
-// per render, without and with --read-ahead, then again on a fresh mount
-// that shares the second one's disk cache.
+// per render and serves 5 requests at a time (gunicorn's default workers),
+// without and with --read-ahead, then again on a fresh mount that shares
+// the second one's disk cache.
 func benchCopyRows(t *testing.T, bin string) [][4]string {
 	const n, latency = 32, 200 * time.Millisecond
 	port := freePort(t)
 	server := exec.Command(bin, "serve-demo", "--listen", "127.0.0.1:"+port, "--public=false",
-		"--synthetic", fmt.Sprintf("%d,256,256,1,uint8", n), "--latency", latency.String(), "--log-level", "warn")
+		"--synthetic", fmt.Sprintf("%d,256,256,1,uint8", n), "--latency", latency.String(), "--workers", "5", "--log-level", "warn")
 	server.Stderr = os.Stderr
 	if err := server.Start(); err != nil {
 		t.Fatal(err)

@@ -84,9 +84,10 @@ Press Ctrl-C here to unmount.
 }
 
 func newServeDemoCmd() *cobra.Command {
-	var listen, synthetic string
-	var public bool
+	var listen, synthetic, webVersion string
+	var public, stats bool
 	var latency time.Duration
+	var workers int
 	cmd := &cobra.Command{
 		Use:   "serve-demo [--listen ADDR]",
 		Short: "Run only the demo OMERO.web server (default 127.0.0.1:4080)",
@@ -99,7 +100,10 @@ as a read-only public user (on by default here, so that curl shows data at once;
   OMERO_PASSWORD=alice omerofs mount --user alice http://127.0.0.1:4080 /tmp/alice`,
 		Args: argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := testserver.Options{Public: public, Logger: logrus.StandardLogger(), RenderLatency: latency}
+			if _, err := testserver.ParseWebVersion(webVersion); err != nil {
+				return usageError{fmt.Errorf("--web-version: %w", err)}
+			}
+			opts := testserver.Options{Public: public, Logger: logrus.StandardLogger(), WebVersion: webVersion, Stats: stats, RenderLatency: latency, Workers: workers}
 			if synthetic != "" {
 				var n, w, h, c int
 				var pt string
@@ -127,7 +131,12 @@ as a read-only public user (on by default here, so that curl shows data at once;
 	cmd.Flags().MarkHidden("synthetic")
 	cmd.Flags().DurationVar(&latency, "latency", 0, "add this much to every render, as a busy server's rendering time (benchmarks)")
 	cmd.Flags().MarkHidden("latency")
+	cmd.Flags().IntVar(&workers, "workers", 0, "serve at most this many requests at once, as gunicorn's sync workers do (benchmarks; 0 = no bound)")
+	cmd.Flags().MarkHidden("workers")
+	cmd.Flags().BoolVar(&stats, "stats", false, "serve the request counters as JSON at /testserver/stats (for the desktop tests; on with --synthetic)")
+	cmd.Flags().MarkHidden("stats")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4080", "address to listen on")
 	cmd.Flags().BoolVar(&public, "public", true, "serve requests without a session as a read-only public user (--public=false to require a login)")
+	cmd.Flags().StringVar(&webVersion, "web-version", testserver.NewestWebVersion(), "OMERO.web release to behave as: "+strings.Join(testserver.WebVersions(), ", "))
 	return cmd
 }

@@ -8,12 +8,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/omerofs/omerofs/fs/fusetest"
 )
 
 // TestDiskCacheFlags: --cache-dir gets a 0700 directory holding what was
 // read, and --disk-cache-size 0 leaves the disk alone.
 func TestDiskCacheFlags(t *testing.T) {
-	requireFUSE(t)
+	fusetest.RequireFUSE(t)
 	for _, c := range []struct {
 		name   string
 		size   string
