@@ -59,7 +59,7 @@ func newDataView(r *Root) *dataView {
 	return &dataView{
 		anns:  cache.NewTTL[uint64, map[int64]*wrappers.Annotations](opts),
 		meta:  cache.NewTTL[int64, []byte](opts),
-		spool: newSpool(r.opts.SpoolDir, r.log),
+		spool: r.newFileSpool(),
 	}
 }
 

@@ -245,3 +245,55 @@ func TestListingReadAhead(t *testing.T) {
 		t.Fatalf("a folder listed out of order started listings ahead: %d", n)
 	}
 }
+
+// TestOriginalsSharedThroughTheDiskCache: an original file downloaded by
+// one mount is read by the next mount on the same cache directory from
+// the cache, without a download; an attachment (which may change) is
+// downloaded again.
+func TestOriginalsSharedThroughTheDiskCache(t *testing.T) {
+	cacheDir := t.TempDir()
+	fsOpts := func() Options { return Options{DiskCache: openDisk(t, cacheDir), CacheNamespace: "test-server"} }
+	orig := filepath.Join("data", "projects", "Cell Biology", "Mitosis", "mitosis_01.dv", "original", "mitosis_01.dv")
+	attach := filepath.Join("data", "projects", "Cell Biology", "Mitosis", "mitosis_01.dv", "attachments", "notes, v2.txt")
+
+	opts1 := fsOpts()
+	m1 := mountTestServer(t, mountConfig{fsOpts: opts1})
+	want, err := os.ReadFile(m1.path(orig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAttach, err := os.ReadFile(m1.path(attach))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for opts1.DiskCache.Stats().Fills < 1 { // the copy into the cache runs in the background
+		if time.Now().After(deadline) {
+			t.Fatal("the original never reached the disk cache")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	opts1.DiskCache.Close()
+
+	m2 := mountTestServer(t, mountConfig{fsOpts: fsOpts()})
+	for _, p := range []string{orig, attach} {
+		if _, err := os.Stat(m2.path(p)); err != nil { // listing original/ may probe sizes
+			t.Fatal(err)
+		}
+	}
+	m2.server.ResetCounters()
+	got, err := os.ReadFile(m2.path(orig))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("second mount: %v, same bytes %v", err, bytes.Equal(got, want))
+	}
+	if n := m2.server.Requests("download_original_file"); n != 0 {
+		t.Fatalf("second mount downloaded the original %d times; want 0 (disk cache)", n)
+	}
+	gotAttach, err := os.ReadFile(m2.path(attach))
+	if err != nil || !bytes.Equal(gotAttach, wantAttach) {
+		t.Fatalf("attachment: %v", err)
+	}
+	if n := m2.server.Requests("download_annotation"); n != 1 {
+		t.Fatalf("attachment downloaded %d times by the second mount; want 1 (never from the disk cache)", n)
+	}
+}

@@ -194,6 +194,19 @@ func (c *Cache) Get(ctx context.Context, key string, size int64, fill Fill) (*En
 	return c.get(ctx, key, size, fill, false)
 }
 
+// Peek returns key's entry when a good one is on disk, without filling
+// it; the caller closes it.
+func (c *Cache) Peek(key string, size int64) (*Entry, bool) {
+	if !c.Enabled() {
+		return nil, false
+	}
+	e, ok := c.lookup(key, size, false)
+	if ok {
+		c.count(func(s *Stats) { s.Hits++ })
+	}
+	return e, ok
+}
+
 // Bytes is Get for small objects (rendered PNGs): the whole object in
 // memory, read and checked in one pass.
 func (c *Cache) Bytes(ctx context.Context, key string, size int64, fill Fill) ([]byte, error) {

@@ -373,3 +373,32 @@ func TestRenderKeyChangesWithSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestPeekFindsOnlyGoodEntries(t *testing.T) {
+	c, _ := openTest(t, t.TempDir(), 1<<30)
+	if _, ok := c.Peek("k", 10); ok {
+		t.Fatal("Peek found an entry never stored")
+	}
+	var runs atomic.Int64
+	e, err := c.Get(context.Background(), "k", 10, filler([]byte("0123456789"), &runs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	e, ok := c.Peek("k", 10)
+	if !ok {
+		t.Fatal("Peek missed a stored entry")
+	}
+	b := make([]byte, 4)
+	if n, err := e.ReadAt(b, 6); n != 4 || err != nil || string(b) != "6789" {
+		t.Fatalf("ReadAt: %d %v %q", n, err, b)
+	}
+	e.Close()
+	if _, ok := c.Peek("k", 11); ok {
+		t.Fatal("Peek served an entry of the wrong size")
+	}
+	var off *Cache
+	if _, ok := off.Peek("k", 10); ok {
+		t.Fatal("a nil cache found something")
+	}
+}
