@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -150,7 +149,7 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 	// it rather than letting garbage from renders double it (GOGC=100).
 	// A GOMEMLIMIT set by the user wins.
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(int64(p.cacheSize) + memoryHeadroom)
+		tuneMemoryLimit(ctx, int64(p.cacheSize), images, 5*time.Second) // memlimit.go
 	}
 	if p.readAhead < 0 || p.maxListings < 0 {
 		return usageError{fmt.Errorf("--read-ahead and --max-listings must not be negative")}
