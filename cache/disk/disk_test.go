@@ -402,3 +402,16 @@ func TestPeekFindsOnlyGoodEntries(t *testing.T) {
 		t.Fatal("a nil cache found something")
 	}
 }
+
+func TestObjectLargerThanTheBoundIsNotStored(t *testing.T) {
+	dir := t.TempDir()
+	c, _ := openTest(t, dir, 1000)
+	var runs atomic.Int64
+	want := object("big", 5000)
+	if b, err := c.Bytes(context.Background(), "big", int64(len(want)), filler(want, &runs)); err != nil || !bytes.Equal(b, want) {
+		t.Fatalf("%v", err)
+	}
+	if ents, temps, _ := files(t, dir); len(ents)+len(temps) != 0 {
+		t.Fatalf("an object over the bound was written: %v %v", ents, temps)
+	}
+}

@@ -56,7 +56,9 @@ func (s *spool) toMemory(cause error) error {
 
 // fill runs one fill and stores its result under key's path.
 func (c *Cache) fill(ctx context.Context, key string, size int64, fill Fill) (filled, error) {
-	if !c.Enabled() || c.pausedFull() {
+	// An object larger than the bound would only push everything else
+	// out and then go itself.
+	if !c.Enabled() || c.pausedFull() || size > c.max {
 		return c.fillMemory(ctx, size, fill)
 	}
 	final := c.path(key)
