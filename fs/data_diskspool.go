@@ -120,7 +120,7 @@ func (d *diskSpool) keep(key string, size int64) {
 
 // store copies a finished spool file into the cache.
 func (d *diskSpool) store(key string, size int64, f io.ReaderAt) {
-	e, err := d.dc.Get(d.ctx, d.diskKey(key), size, func(ctx context.Context, w io.Writer) error {
+	err := d.dc.Put(d.ctx, d.diskKey(key), size, func(ctx context.Context, w io.Writer) error {
 		// The spool may evict the file meanwhile: the copy then fails and
 		// nothing is stored.
 		_, err := io.Copy(w, io.NewSectionReader(f, 0, size))
@@ -128,9 +128,7 @@ func (d *diskSpool) store(key string, size int64, f io.ReaderAt) {
 	})
 	if err != nil {
 		d.log.WithError(err).Debugf("keep %s in the disk cache", key)
-		return
 	}
-	e.Close()
 }
 
 // abandon closes the cache entry of a file nobody has open any more, and

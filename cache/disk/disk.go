@@ -207,6 +207,31 @@ func (c *Cache) Peek(key string, size int64) (*Entry, bool) {
 	return e, ok
 }
 
+// ErrNotStored is Put's answer when the cache cannot take an object (off,
+// read-only, full, or the object larger than the bound).
+var ErrNotStored = errors.New("not stored in the disk cache")
+
+// Put stores key's object from fill when it is not there yet, and never
+// holds it in memory: for an object the caller has elsewhere already (a
+// finished download) and may be too large for memory.
+func (c *Cache) Put(ctx context.Context, key string, size int64, fill Fill) error {
+	if !c.Enabled() {
+		return ErrNotStored
+	}
+	if e, ok := c.lookup(key, size, false); ok {
+		return e.Close()
+	}
+	_, err := c.flights.do(ctx, key, func(ctx context.Context) (filled, error) {
+		c.count(func(s *Stats) { s.Fills++ })
+		r, err := c.fill(ctx, key, size, fill, true)
+		if err != nil {
+			c.count(func(s *Stats) { s.FillErrors++ })
+		}
+		return r, err
+	})
+	return err
+}
+
 // Bytes is Get for small objects (rendered PNGs): the whole object in
 // memory, read and checked in one pass.
 func (c *Cache) Bytes(ctx context.Context, key string, size int64, fill Fill) ([]byte, error) {
@@ -235,7 +260,7 @@ func (c *Cache) get(ctx context.Context, key string, size int64, fill Fill, inMe
 		c.count(func(s *Stats) { s.Misses++ })
 		r, err := c.flights.do(ctx, key, func(ctx context.Context) (filled, error) {
 			c.count(func(s *Stats) { s.Fills++ })
-			r, err := c.fill(ctx, key, size, fill)
+			r, err := c.fill(ctx, key, size, fill, false)
 			if err != nil {
 				c.count(func(s *Stats) { s.FillErrors++ })
 			}

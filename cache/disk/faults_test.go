@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -236,5 +237,38 @@ func TestTwoCachesEvictingOneDirectory(t *testing.T) {
 	}
 	if a.Stats().Evictions == 0 || b.Stats().Evictions == 0 {
 		t.Fatalf("evictions %d and %d: both caches should have evicted", a.Stats().Evictions, b.Stats().Evictions)
+	}
+}
+
+// TestPutNeverFallsBackToMemory: Put stores or fails with ErrNotStored
+// (full disk, object over the bound), leaving nothing behind.
+func TestPutNeverFallsBackToMemory(t *testing.T) {
+	dir := mountTmpfs(t, "size=1m")
+	c, _ := openTest(t, dir, 100<<20)
+	c.fullPause = 0
+	ctx := context.Background()
+	var runs atomic.Int64
+	small := object("small", 10_000)
+	if err := c.Put(ctx, "small", int64(len(small)), filler(small, &runs)); err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := c.Peek("small", int64(len(small))); !ok {
+		t.Fatal("Put did not store")
+	} else {
+		e.Close()
+	}
+	if err := c.Put(ctx, "small", int64(len(small)), filler(small, &runs)); err != nil || runs.Load() != 1 {
+		t.Fatalf("Put of a stored object: %v, %d fills; want nil and no new fill", err, runs.Load())
+	}
+	big := object("big", 2<<20)
+	if err := c.Put(ctx, "big", int64(len(big)), filler(big, &runs)); !errors.Is(err, ErrNotStored) {
+		t.Fatalf("Put on a full disk: %v, want ErrNotStored", err)
+	}
+	if _, temps, _ := files(t, dir); len(temps) != 0 {
+		t.Fatalf("temporaries left: %v", temps)
+	}
+	tiny, _ := openTest(t, t.TempDir(), 1000)
+	if err := tiny.Put(ctx, "big", int64(len(big)), filler(big, &runs)); !errors.Is(err, ErrNotStored) {
+		t.Fatalf("Put over the bound: %v, want ErrNotStored", err)
 	}
 }

@@ -18,11 +18,12 @@ import (
 // what reached the file and goes on in memory, so the fill's bytes are
 // never lost to a disk problem.
 type spool struct {
-	f    *os.File
-	h    hash.Hash
-	n    int64
-	mem  *bytes.Buffer
-	werr error // the disk error that sent the spool to memory
+	f        *os.File
+	h        hash.Hash
+	n        int64
+	mem      *bytes.Buffer
+	werr     error // the disk error that sent the spool to memory
+	diskOnly bool  // Put: a disk error ends the fill instead
 }
 
 func (s *spool) Write(p []byte) (int, error) {
@@ -32,6 +33,10 @@ func (s *spool) Write(p []byte) (int, error) {
 		s.n += int64(n)
 		if err == nil {
 			return n, nil
+		}
+		if s.diskOnly {
+			s.werr = err
+			return n, fmt.Errorf("%w: %w", ErrNotStored, err)
 		}
 		if merr := s.toMemory(err); merr != nil {
 			return n, merr
@@ -55,27 +60,38 @@ func (s *spool) toMemory(cause error) error {
 }
 
 // fill runs one fill and stores its result under key's path.
-func (c *Cache) fill(ctx context.Context, key string, size int64, fill Fill) (filled, error) {
+// With diskOnly (Put) nothing goes to memory: a fill the disk cannot take
+// fails with ErrNotStored.
+func (c *Cache) fill(ctx context.Context, key string, size int64, fill Fill, diskOnly bool) (filled, error) {
+	memory := func() (filled, error) {
+		if diskOnly {
+			return filled{}, ErrNotStored
+		}
+		return c.fillMemory(ctx, size, fill)
+	}
 	// An object larger than the bound would only push everything else
 	// out and then go itself.
 	if !c.Enabled() || c.pausedFull() || size > c.max {
-		return c.fillMemory(ctx, size, fill)
+		return memory()
 	}
 	final := c.path(key)
 	if err := os.MkdirAll(filepath.Dir(final), c.dirMode); err != nil {
 		c.diskFailed(err)
-		return c.fillMemory(ctx, size, fill)
+		return memory()
 	}
 	tmp := tempName(final, c.host)
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, c.fileMode)
 	if err != nil {
 		c.diskFailed(err)
-		return c.fillMemory(ctx, size, fill)
+		return memory()
 	}
 	discard := func() { f.Close(); os.Remove(tmp) }
-	sp := &spool{f: f, h: sha256.New()}
+	sp := &spool{f: f, h: sha256.New(), diskOnly: diskOnly}
 	if err := fill(ctx, sp); err != nil {
 		discard()
+		if sp.werr != nil {
+			c.diskFailed(sp.werr)
+		}
 		return filled{}, err
 	}
 	if size >= 0 && sp.n != size {
@@ -84,6 +100,11 @@ func (c *Cache) fill(ctx context.Context, key string, size int64, fill Fill) (fi
 	}
 	if sp.mem == nil {
 		if _, err := f.Write(trailer(sp.n, sp.h.Sum(nil))); err != nil {
+			if diskOnly {
+				discard()
+				c.diskFailed(err)
+				return filled{}, fmt.Errorf("%w: %w", ErrNotStored, err)
+			}
 			if err := sp.toMemory(err); err != nil {
 				discard()
 				return filled{}, err
@@ -101,6 +122,9 @@ func (c *Cache) fill(ctx context.Context, key string, size int64, fill Fill) (fi
 		// directory went): serve the bytes from the open file.
 		c.log.WithError(err).Debug("disk cache: rename entry")
 		defer discard()
+		if diskOnly {
+			return filled{}, fmt.Errorf("%w: %w", ErrNotStored, err)
+		}
 		b := make([]byte, sp.n)
 		if _, err := f.ReadAt(b, 0); err != nil && sp.n > 0 {
 			return filled{}, fmt.Errorf("read back %q after a failed rename: %w", key, err)
@@ -113,7 +137,7 @@ func (c *Cache) fill(ctx context.Context, key string, size int64, fill Fill) (fi
 		// may be bad. Check it; serve and keep it only if good.
 		g, oerr := os.Open(final)
 		if oerr == nil {
-			_, b, verr := verify(g, sp.n+int64(trailerLen), sp.n, true)
+			_, b, verr := verify(g, sp.n+int64(trailerLen), sp.n, !diskOnly)
 			g.Close()
 			if verr == nil {
 				c.added(sp.n + int64(trailerLen))
