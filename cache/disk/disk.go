@@ -189,7 +189,9 @@ type filled struct {
 
 // Get returns key's object, size bytes long (size < 0: any length), from
 // disk when a good entry is there, else from one fill that is stored on
-// the way. The caller closes the Entry.
+// the way. The caller closes the Entry. When the disk cannot take the
+// object (off, read-only, full, larger than the bound) it is served from
+// memory: for objects too large for that, use Peek and Put.
 func (c *Cache) Get(ctx context.Context, key string, size int64, fill Fill) (*Entry, error) {
 	return c.get(ctx, key, size, fill, false)
 }
