@@ -225,10 +225,9 @@ func (c *Conn) openStream(ctx context.Context, path string) (*Download, error) {
 func (c *Conn) openOnce(ctx context.Context, path string) (*Download, error) {
 	u := c.root.ResolveReference(&url.URL{Path: path})
 	red := c.redact(u)
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%s: %w", red, ctx.Err())
+	bg := IsBackground(ctx)
+	if err := c.slots.acquire(ctx, bg); err != nil {
+		return nil, fmt.Errorf("%s: %w", red, err)
 	}
 	// One slot of --max-requests while the headers come; the body then
 	// streams outside it, so a slow reader holds no slot.
@@ -246,14 +245,14 @@ func (c *Conn) openOnce(ctx context.Context, path string) (*Download, error) {
 	}
 	req, err := http.NewRequestWithContext(sctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		<-c.sem
+		c.slots.release(bg)
 		return fail(fmt.Errorf("%s: %w", red, err))
 	}
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	start := time.Now()
 	c.bump(func(s *Stats) { s.Requests++ })
 	resp, err := c.client.Do(req)
-	<-c.sem
+	c.slots.release(bg)
 	if err != nil {
 		c.countRequest(path, "error")
 		if ctx.Err() != nil {
