@@ -82,8 +82,15 @@ func (d *dir) listing(ctx context.Context) (*listing, syscall.Errno) {
 	d.mu.Lock()
 	list := d.list
 	d.mu.Unlock()
-	l, err := d.root.listings.Get(ctx, d.ino, func(ctx context.Context) (*listing, error) {
-		done := progress(d.root.log, "listing "+d.what)
+	return d.root.listing(ctx, d.ino, d.what, list)
+}
+
+// listing returns the cached listing under key, fetching it with list when
+// missing or stale. The data view asks with the rendered folder's key, so
+// the two views of a folder share one listing.
+func (r *Root) listing(ctx context.Context, key uint64, what string, list func(context.Context) ([]wrappers.Object, error)) (*listing, syscall.Errno) {
+	l, err := r.listings.Get(ctx, key, func(ctx context.Context) (*listing, error) {
+		done := progress(r.log, "listing "+what)
 		objs, err := list(ctx)
 		done(err)
 		if err != nil {
@@ -92,7 +99,7 @@ func (d *dir) listing(ctx context.Context) (*listing, syscall.Errno) {
 		return newListing(objs), nil
 	})
 	if err != nil {
-		return nil, d.root.fail(err, "list %s", d.what)
+		return nil, r.fail(err, "list %s", what)
 	}
 	return l, 0
 }

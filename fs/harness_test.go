@@ -98,6 +98,7 @@ func mountTestServer(t testing.TB, mc mountConfig) *mounted {
 			t.Errorf("unmount: %v", err)
 		}
 		server.Wait()
+		root.Close()
 	})
 	return &mounted{dir: dir, server: ts, http: hs, root: root, images: images}
 }

@@ -41,6 +41,9 @@ type Options struct {
 	// OMERO's thumbnails written into (package thumbnails).
 	ThumbnailDir string
 	Mountpoint   string // absolute path of the mount, for thumbnail URIs
+	// SpoolDir is where data/ keeps downloaded originals and attachments
+	// (in a 0700 folder of its own, removed by Close); "" = the temp dir.
+	SpoolDir string
 }
 
 func (o *Options) setDefaults() {
@@ -73,6 +76,7 @@ type Root struct {
 	openFiles atomic.Int64
 	stats     Stats
 	thumbs    *thumbnails.Writer // nil without thumbnails; set by Mount
+	data      *dataView          // data_dir.go
 }
 
 // Stats returns the mount's counters (render latencies, errors by errno).
@@ -93,6 +97,7 @@ func NewRoot(client *wrappers.Client, images *cache.Cache, opts Options) *Root {
 		mountTime: time.Now(),
 	}
 	r.listings = newListingCache(r)
+	r.data = newDataView(r)
 	return r
 }
 
@@ -135,6 +140,7 @@ func (r *Root) OnAdd(ctx context.Context) {
 	}
 	img := &imagesDir{root: r}
 	r.AddChild("images", r.NewPersistentInode(ctx, img, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: imagesDirIno}), false)
+	r.AddChild("data", r.NewPersistentInode(ctx, &dataRoot{root: r}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: dataRootIno}), false)
 }
 
 const imagesDirIno = 2 + 5
@@ -149,6 +155,7 @@ func (r *Root) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 		entries = append(entries, fuse.DirEntry{Name: c.name, Mode: syscall.S_IFDIR, Ino: uint64(2 + i)})
 	}
 	entries = append(entries, fuse.DirEntry{Name: "images", Mode: syscall.S_IFDIR, Ino: imagesDirIno})
+	entries = append(entries, fuse.DirEntry{Name: "data", Mode: syscall.S_IFDIR, Ino: dataRootIno})
 	return gofs.NewListDirStream(entries), 0
 }
 

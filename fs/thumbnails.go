@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 
 	"github.com/omerofs/omerofs/fs/thumbnails"
@@ -30,12 +31,13 @@ func (r *Root) startThumbnails(ctx context.Context) {
 }
 
 // Close ends the mount's background work (thumbnail writing) and waits for
-// it. The mount calls it when it ends; calling it again only waits.
+// it, and removes the data view's spool of downloads. The mount calls it when it ends; calling it again only waits.
 func (r *Root) Close() error {
+	err := r.data.spool.Close() // the data view's downloads (data_spool.go)
 	if r.thumbs == nil {
-		return nil
+		return err
 	}
-	return r.thumbs.Close()
+	return errors.Join(r.thumbs.Close(), err)
 }
 
 // folderThumbnails has the thumbnails of a listed folder's images written;

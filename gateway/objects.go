@@ -77,10 +77,11 @@ type Enum struct {
 
 // Channel is a channel of an image's pixels (single-image answers only).
 type Channel struct {
-	ID                 int64   `json:"@id"`
-	Name               *string `json:"Name"`
-	Color              *int64  `json:"Color"` // signed 32-bit RGBA
-	EmissionWavelength *Length `json:"EmissionWavelength"`
+	ID                   int64   `json:"@id"`
+	Name                 *string `json:"Name"`
+	Color                *int64  `json:"Color"` // signed 32-bit RGBA
+	EmissionWavelength   *Length `json:"EmissionWavelength"`
+	ExcitationWavelength *Length `json:"ExcitationWavelength"`
 }
 
 // Pixels describes an image's pixel data.

@@ -19,6 +19,13 @@ type ImgData struct {
 	Meta struct {
 		ImageName  string `json:"imageName"`
 		PixelsType string `json:"pixelsType"`
+		// The parents, for metadata.json: ids are null (and names
+		// "Multiple") unless there is exactly one; wellId is "" when none.
+		DatasetID   json.RawMessage `json:"datasetId"`
+		DatasetName string          `json:"datasetName"`
+		ProjectID   json.RawMessage `json:"projectId"`
+		ProjectName string          `json:"projectName"`
+		WellID      json.RawMessage `json:"wellId"`
 	} `json:"meta"`
 	Tiles    bool `json:"tiles"`
 	TileSize *struct {
@@ -45,14 +52,15 @@ type ImgData struct {
 
 // ImgDataChannel is one channel's rendering settings.
 type ImgDataChannel struct {
-	Label            string  `json:"label"`
-	Color            string  `json:"color"`
-	Active           bool    `json:"active"`
-	Inverted         *bool   `json:"inverted"`
-	ReverseIntensity *bool   `json:"reverseIntensity"`
-	Family           string  `json:"family"`
-	Coefficient      float64 `json:"coefficient"`
-	LUT              string  `json:"lut"`
+	Label            string   `json:"label"`
+	Color            string   `json:"color"`
+	Active           bool     `json:"active"`
+	Inverted         *bool    `json:"inverted"`
+	ReverseIntensity *bool    `json:"reverseIntensity"`
+	Family           string   `json:"family"`
+	Coefficient      float64  `json:"coefficient"`
+	LUT              string   `json:"lut"`
+	EmissionWave     *float64 `json:"emissionWave"`
 	Window           struct {
 		Min   float64 `json:"min"`
 		Max   float64 `json:"max"`

@@ -26,6 +26,9 @@ type Group struct {
 	ID   int64
 	Name string
 	Perm string // e.g. "rwra--" (read-annotate), "rwr---" (read-only)
+	// BinaryAccess is the group's omero.policy.binary_access ("" = the
+	// server default "+read,+write,+image"); see originals.go.
+	BinaryAccess string
 }
 
 // Owned is what every container and image has: an owner and a group.
@@ -94,6 +97,7 @@ type Image struct {
 	TileSize                          int
 	WellID                            int64 // the well it is a field of, if any
 	WellSampleID                      int64
+	FilesetID                         int64 // 0: no fileset (a pre-FS import)
 }
 
 // ChannelInfo describes a channel of an image.
@@ -115,6 +119,10 @@ type Data struct {
 	Screens       map[int64]*Screen
 	Plates        map[int64]*Plate
 	Wells         map[int64]*Well
+	Filesets      map[int64]*Fileset      // originals.go
+	Files         map[int64]*OriginalFile // fileset files and attachments
+	Annotations   map[int64]*Annotation   // annotations.go
+	AnnLinks      []AnnotationLink
 	nextID        int64
 }
 
@@ -129,6 +137,9 @@ func NewData() *Data {
 		Screens:       map[int64]*Screen{},
 		Plates:        map[int64]*Plate{},
 		Wells:         map[int64]*Well{},
+		Filesets:      map[int64]*Fileset{},
+		Files:         map[int64]*OriginalFile{},
+		Annotations:   map[int64]*Annotation{},
 		nextID:        1,
 	}
 }

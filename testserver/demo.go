@@ -191,6 +191,7 @@ func DemoData() *Data {
 	screen := &Screen{Owned: owned(b, strp("HCS Screen"), bob, groupFacility), Plates: []int64{plate}}
 	d.Screens[screen.ID] = screen
 	b.plate(strp("Loose plate"), demo, groupFacility, 2, 3, "number", "number", 1)
+	seedDataView(d) // originals and annotations: demo_dataview.go
 	return d
 }
 

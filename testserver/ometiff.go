@@ -3,7 +3,6 @@ package testserver
 import (
 	"fmt"
 	"html"
-	"mime"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -81,17 +80,6 @@ func (s *Server) routeOMETiff(r *http.Request) (string, http.HandlerFunc) {
 		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 		f.WriteTo(w, omeTiffRows(*im))
 	}
-}
-
-// djangoHeader is how Django sets a header value: as is when latin-1 can
-// carry it, else MIME-encoded.
-func djangoHeader(v string) string {
-	for _, r := range v {
-		if r > 0xff {
-			return mime.BEncoding.Encode("utf-8", v)
-		}
-	}
-	return v
 }
 
 // omePlane is the (z, c, t) of page i in XYZCT order.

@@ -32,6 +32,8 @@ type Options struct {
 	// microservice at /tile/, the omero-web-zarr app at /zarr/, and core
 	// OMERO.web's render_ome_tiff, on unless NoOMETiff.
 	PixelBuffer, Zarr, NoOMETiff bool
+	// MaxZipSize is omero.web.maximum_multifile_download_size (0 = 1 GiB).
+	MaxZipSize int64
 }
 
 // Server is the OMERO.web stand-in.
@@ -131,6 +133,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // route finds the handler of a request and names its endpoint kind.
 func (s *Server) route(r *http.Request) (string, http.HandlerFunc) {
 	p := r.URL.Path
+	if kind, h := s.routeData(r); h != nil { // originals.go, annotations.go
+		return kind, h
+	}
 	switch {
 	case s.opts.Stats && p == "/testserver/stats":
 		return "stats", s.handleStats

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/sirupsen/logrus"
 
 	"github.com/omerofs/omerofs/gateway"
 )
@@ -14,6 +17,10 @@ import (
 type Client struct {
 	conn *gateway.Conn
 	reg  *Registry
+	log  logrus.FieldLogger
+
+	filesets filesets // originals.go
+	warned   sync.Map // route → struct{}: warnMissing said it once
 }
 
 // NewClient wraps conn; reg nil means DefaultRegistry().
@@ -21,7 +28,18 @@ func NewClient(conn *gateway.Conn, reg *Registry) *Client {
 	if reg == nil {
 		reg = DefaultRegistry()
 	}
-	return &Client{conn: conn, reg: reg}
+	return &Client{conn: conn, reg: reg, log: logrus.StandardLogger()}
+}
+
+// SetLogger sets where the client's warnings go.
+func (c *Client) SetLogger(l logrus.FieldLogger) { c.log = l }
+
+// warnMissing says once per mount that the server lacks a route (an older
+// OMERO.web), rather than failing every object that needs it.
+func (c *Client) warnMissing(route string, err error) {
+	if _, done := c.warned.LoadOrStore(route, struct{}{}); !done {
+		c.log.WithError(err).Warnf("the server has no %s: the data view shows no such data", route)
+	}
 }
 
 // Conn is the connection the wrappers use.

@@ -138,7 +138,9 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 	if p.thumbnails {
 		thumbDir, absDir = thumbnailCacheDir(), absPath(p.dir)
 	}
-	root := fs.NewRoot(wrappers.NewClient(conn, nil), images, fs.Options{
+	client := wrappers.NewClient(conn, nil)
+	client.SetLogger(log)
+	root := fs.NewRoot(client, images, fs.Options{
 		MetadataTTL:   p.metadataTTL,
 		MaxRenderSize: p.maxRenderSize,
 		RenderTimeout: 2*p.timeout + 5*time.Second,
@@ -148,7 +150,7 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 		ThumbnailDir:  thumbDir,
 		Mountpoint:    absDir,
 	})
-	defer root.Close() // waits for thumbnails being written
+	defer root.Close() // waits for thumbnails being written, removes the data view's spool
 	server, err := fs.Mount(p.dir, root, fs.MountOptions{
 		AllowOther: p.allowOther,
 		FsName:     "omerofs:" + hostOf(p.url),

@@ -1,0 +1,273 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/omerofs/omerofs/gateway"
+)
+
+// The spool keeps downloaded files (originals, attachments) on local disk,
+// because the server streams them only from the start (no Range). One
+// download per file fills it, however many readers wait; a reader is
+// answered as soon as the bytes it asks for have arrived, so a sequential
+// reader streams while a seeking one waits only for the part it needs. A
+// download that fails leaves nothing behind: the next read starts afresh.
+//
+// It sits behind fileSpool so that a shared disk cache can replace it.
+type fileSpool interface {
+	readAt(ctx context.Context, key string, size int64, open opener, dest []byte, off int64) (int, error)
+	Close() error
+}
+
+// opener starts a download: the body and its announced length.
+type opener func(ctx context.Context) (io.ReadCloser, int64, error)
+
+// errRefusedStart marks a download the server failed before its first
+// byte with a server error: what a refusal by its policy looks like.
+var errRefusedStart = errors.New("the download failed before its first byte")
+
+// defaultSpoolBytes bounds the spool: finished files beyond it are removed,
+// least recently read first.
+const defaultSpoolBytes = 4 << 30
+
+type spool struct {
+	log  logrus.FieldLogger
+	base string // where to make the spool's folder; "" = the system's temp dir
+	max  int64
+
+	mu      sync.Mutex
+	dir     string // made on first use, mode 0700
+	entries map[string]*spoolEntry
+	done    int64 // bytes of finished entries
+}
+
+type spoolEntry struct {
+	key  string
+	path string
+	size int64
+
+	mu       sync.Mutex
+	f        *os.File
+	have     int64
+	err      error
+	finished bool
+	readers  int
+	lastRead time.Time
+	changed  chan struct{} // closed and replaced on every progress
+}
+
+var _ fileSpool = (*spool)(nil)
+
+func newSpool(base string, log logrus.FieldLogger) *spool {
+	return &spool{log: log, base: base, max: defaultSpoolBytes, entries: map[string]*spoolEntry{}}
+}
+
+// readAt reads len(dest) bytes at off of the file key (of size bytes),
+// starting its download if none runs.
+func (s *spool) readAt(ctx context.Context, key string, size int64, open opener, dest []byte, off int64) (int, error) {
+	e, err := s.entry(key, size, open)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		e.mu.Lock()
+		e.readers--
+		e.mu.Unlock()
+	}()
+	want := min(off+int64(len(dest)), size)
+	for {
+		e.mu.Lock()
+		have, ferr, ch, f := e.have, e.err, e.changed, e.f
+		e.mu.Unlock()
+		if ferr != nil {
+			return 0, ferr
+		}
+		if have >= want {
+			n, err := f.ReadAt(dest[:want-off], off)
+			if err != nil && !(errors.Is(err, io.EOF) && int64(n) == want-off) {
+				return n, fmt.Errorf("spool %s: %w", e.path, err)
+			}
+			return n, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+}
+
+// entry returns the file's entry, starting its download when it has none.
+func (s *spool) entry(key string, size int64, open opener) (*spoolEntry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.entries[key]; e != nil {
+		e.mu.Lock()
+		usable := e.err == nil && e.size == size
+		if usable {
+			e.readers++
+			e.lastRead = time.Now()
+		} else if e.finished && e.readers == 0 {
+			// An attachment replaced by one of another size: drop the old bytes.
+			e.f.Close()
+			os.Remove(e.path)
+			s.done -= e.size
+		}
+		e.mu.Unlock()
+		if usable {
+			return e, nil
+		}
+	}
+	if s.dir == "" {
+		dir, err := os.MkdirTemp(s.base, "omerofs-spool-") // 0700
+		if err != nil {
+			return nil, fmt.Errorf("make the download spool: %w", err)
+		}
+		s.dir = dir
+	}
+	f, err := os.CreateTemp(s.dir, "file-")
+	if err != nil {
+		return nil, fmt.Errorf("make a spool file: %w", err)
+	}
+	e := &spoolEntry{key: key, path: f.Name(), size: size, f: f, readers: 1, lastRead: time.Now(), changed: make(chan struct{})}
+	s.entries[key] = e
+	go s.fill(e, open)
+	return e, nil
+}
+
+// fill downloads the file into its entry. It runs apart from any reader
+// (they may come and go) and ends at the end of the file or at the
+// server's silence (the gateway's timeout).
+func (s *spool) fill(e *spoolEntry, open opener) {
+	err := s.download(e, open)
+	if err != nil && !errors.Is(err, errRefusedStart) && !errors.Is(err, gateway.ErrForbidden) && !errors.Is(err, context.Canceled) {
+		// One line for the failure, however many readers share it
+		// (refusals get theirs from the file, which can name it).
+		s.log.WithError(err).Errorf("download %s", e.key)
+		err = logged(err)
+	}
+	e.mu.Lock()
+	if err != nil {
+		e.err = err
+	} else {
+		e.finished = true
+	}
+	close(e.changed)
+	e.changed = make(chan struct{})
+	e.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		// Never keep a partial file: readers that hold it see the error.
+		if s.entries[e.key] == e {
+			delete(s.entries, e.key)
+		}
+		e.f.Close()
+		os.Remove(e.path)
+		return
+	}
+	s.done += e.size
+	s.evict()
+}
+
+func (s *spool) download(e *spoolEntry, open opener) error {
+	ctx := context.Background()
+	body, n, err := open(ctx)
+	if err != nil {
+		if errors.Is(err, gateway.ErrServer) {
+			return fmt.Errorf("%w: %w", errRefusedStart, err)
+		}
+		return err
+	}
+	defer body.Close()
+	if n >= 0 && n != e.size {
+		return fmt.Errorf("the server sends %d bytes where it listed %d: %w", n, e.size, gateway.ErrBadResponse)
+	}
+	buf := make([]byte, 256<<10)
+	var off int64
+	for {
+		k, rerr := body.Read(buf)
+		if k > 0 {
+			if off+int64(k) > e.size {
+				return fmt.Errorf("the server sends more than the %d bytes it listed: %w", e.size, gateway.ErrBadResponse)
+			}
+			if _, err := e.f.WriteAt(buf[:k], off); err != nil {
+				return fmt.Errorf("spool %s: %w", e.path, err)
+			}
+			off += int64(k)
+			e.mu.Lock()
+			e.have = off
+			close(e.changed)
+			e.changed = make(chan struct{})
+			e.mu.Unlock()
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+	if off != e.size {
+		return fmt.Errorf("the download ended after %d of %d bytes: %w", off, e.size, gateway.ErrBadResponse)
+	}
+	return nil
+}
+
+// evict removes finished files nobody reads, least recently read first,
+// until the spool is within its bound. The caller holds s.mu.
+func (s *spool) evict() {
+	if s.done <= s.max {
+		return
+	}
+	var idle []*spoolEntry
+	for _, e := range s.entries {
+		e.mu.Lock()
+		if e.finished && e.readers == 0 {
+			idle = append(idle, e)
+		}
+		e.mu.Unlock()
+	}
+	sort.Slice(idle, func(i, j int) bool { return idle[i].lastRead.Before(idle[j].lastRead) })
+	for _, e := range idle {
+		if s.done <= s.max {
+			return
+		}
+		delete(s.entries, e.key)
+		e.f.Close()
+		os.Remove(e.path)
+		s.done -= e.size
+	}
+}
+
+// Close removes the spool and everything in it.
+func (s *spool) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.entries {
+		e.f.Close()
+	}
+	s.entries = map[string]*spoolEntry{}
+	if s.dir == "" {
+		return nil
+	}
+	err := os.RemoveAll(s.dir)
+	s.dir = ""
+	return err
+}
+
+// spoolFolder is where the spool keeps its files, for tests ("" before use).
+func (s *spool) spoolFolder() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dir
+}
