@@ -126,7 +126,7 @@ func (f *imageFile) content(ctx context.Context) ([]byte, error) {
 		done := progress(f.root.log, "rendering "+describe(img))
 		start := time.Now()
 		rctx, cancel := context.WithTimeout(ctx, f.root.opts.RenderTimeout)
-		data, err := render.RenderPNG(rctx, img, w, h)
+		data, err := render.RenderPNG(rctx, f.root.renderer(img), w, h)
 		cancel()
 		done(err)
 		if err == nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/omerofs/omerofs/cache"
 	"github.com/omerofs/omerofs/fs/thumbnails"
 	"github.com/omerofs/omerofs/wrappers"
+	"github.com/omerofs/omerofs/wrappers/raw"
 )
 
 // The defaults of Options' zero values (design.md); the command's flags
@@ -44,6 +45,12 @@ type Options struct {
 	// SpoolDir is where data/ keeps downloaded originals and attachments
 	// (in a 0700 folder of its own, removed by Close); "" = the temp dir.
 	SpoolDir string
+	// Raw are the raw pixel routes the server offers (wrappers/raw.Probe):
+	// planes/ and image.ome.zarr/ of the data view, and local rendering.
+	// Nil: none.
+	Raw *raw.Routes
+	// Render is RenderAuto (""), RenderServer or RenderLocal (--render).
+	Render string
 }
 
 func (o *Options) setDefaults() {
@@ -58,6 +65,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = logrus.StandardLogger()
+	}
+	if o.Render == "" {
+		o.Render = RenderAuto
 	}
 }
 
@@ -77,6 +87,7 @@ type Root struct {
 	stats     Stats
 	thumbs    *thumbnails.Writer // nil without thumbnails; set by Mount
 	data      *dataView          // data_dir.go
+	raw       *rawView           // data_raw.go
 }
 
 // Stats returns the mount's counters (render latencies, errors by errno).
@@ -98,6 +109,7 @@ func NewRoot(client *wrappers.Client, images *cache.Cache, opts Options) *Root {
 	}
 	r.listings = newListingCache(r)
 	r.data = newDataView(r)
+	r.raw = newRawView(r)
 	return r
 }
 

@@ -51,6 +51,7 @@ type Engine struct {
 	info   *ImageInfo
 	mu     sync.Mutex
 	closed bool
+	raw    Raw // set by UseRaw: render on the client (local.go)
 }
 
 // ErrClosed is returned by a closed engine.
@@ -80,12 +81,22 @@ func (e *Engine) Render(ctx context.Context, w, h int) (*Image, error) {
 	e.mu.Lock()
 	closed := e.closed
 	info := *e.info
+	raw := e.raw
 	e.mu.Unlock()
 	if closed {
 		return nil, ErrClosed
 	}
 	if w <= 0 || h <= 0 {
 		return nil, fmt.Errorf("render image %d at %d×%d", info.ID, w, h)
+	}
+	if raw != nil {
+		img, err := renderLocal(ctx, &info, raw, w, h)
+		if err == nil {
+			return Resize(img, w, h), nil
+		}
+		if !errors.Is(err, ErrNoLocal) {
+			return nil, err
+		}
 	}
 	q := info.Settings.Query()
 	q.Set("q", "1") // least JPEG loss
