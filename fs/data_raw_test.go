@@ -262,3 +262,70 @@ func TestDataZarr(t *testing.T) {
 		}
 	}
 }
+
+// The profile matrix: a mount against a stand-in with no raw route, core
+// OMERO.web only (the OME-TIFF export), the pixel-buffer service, or
+// omero-web-zarr. planes/ and image.ome.zarr/ are there exactly where a
+// route reaches the image, and hold the stand-in's raw values, in every
+// pixel type.
+func TestDataRawProfiles(t *testing.T) {
+	for _, p := range []struct {
+		name    string
+		opts    testserver.Options
+		present bool
+		kind    string // the route's request kind
+	}{
+		{"none", testserver.Options{NoOMETiff: true}, false, ""},
+		{"ome-tiff", testserver.Options{}, true, "render_ome_tiff"},
+		{"pixel-buffer", testserver.Options{PixelBuffer: true, NoOMETiff: true}, true, "pixel_buffer_tile"},
+		{"zarr", testserver.Options{Zarr: true, NoOMETiff: true}, true, "zarr_chunk"},
+	} {
+		t.Run(p.name, func(t *testing.T) {
+			m := mountTestServer(t, mountConfig{serverOpts: p.opts, rawProbe: "histology.tif"})
+			for _, name := range []string{"histology.tif", "membrane.czi", "beads_float.ome.tiff"} { // uint8, int16, float
+				dir := m.imageDir(t, name)
+				ents := names(t, dir)
+				if ents["planes"] != p.present || ents["image.ome.zarr"] != p.present {
+					t.Fatalf("%s: planes/ %v, image.ome.zarr/ %v; want %v", name, ents["planes"], ents["image.ome.zarr"], p.present)
+				}
+				if _, err := os.Stat(filepath.Join(dir, "planes")); p.present != (err == nil) {
+					t.Fatalf("%s: stat planes/: %v", name, err)
+				}
+				if !p.present {
+					continue
+				}
+				ti := testImage(t, m, name)
+				m.server.ResetCounters()
+				for tt := 0; tt < ti.SizeT; tt++ {
+					for z := 0; z < ti.SizeZ; z++ {
+						for c := 0; c < ti.SizeC; c++ {
+							checkPlaneFile(t, m, ti, z, c, tt)
+						}
+					}
+				}
+				if p.kind == "render_ome_tiff" {
+					// The export is fetched once per image, every plane served from it.
+					if n := m.server.Requests(p.kind); n != 1 {
+						t.Errorf("%s: %d OME-TIFF downloads for %d planes", name, n, ti.SizeZ*ti.SizeC*ti.SizeT)
+					}
+				} else if m.server.Requests(p.kind) == 0 {
+					t.Errorf("%s: no %s request", name, p.kind)
+				}
+				// Level 0 of image.ome.zarr, its last plane.
+				z, c, tt := ti.SizeZ-1, ti.SizeC-1, ti.SizeT-1
+				chunk := filepath.Join(dir, "image.ome.zarr", "0", strconv.Itoa(tt), strconv.Itoa(c), strconv.Itoa(z), "0", "0")
+				got, err := os.ReadFile(chunk)
+				want, _ := testserver.RawRegion(ti, 0, z, c, tt, 0, 0, ti.SizeX, ti.SizeY)
+				if err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("%s: zarr chunk differs (%v)", name, err)
+				}
+			}
+			// The big pyramid: no route but the pixel-buffer service and
+			// omero-web-zarr reach it.
+			ents := names(t, m.imageDir(t, "Big slide.svs"))
+			if want := p.present && p.name != "ome-tiff"; ents["planes"] != want {
+				t.Errorf("Big slide.svs: planes/ %v, want %v", ents["planes"], want)
+			}
+		})
+	}
+}

@@ -40,6 +40,7 @@ type mountParams struct {
 	fuseDebug     bool
 	metricsAddr   string
 	thumbnails    bool
+	render        string // --render: fs.RenderAuto, RenderServer or RenderLocal
 }
 
 func newMountCmd(a *app) *cobra.Command {
@@ -90,6 +91,9 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 	if err := checkMountpoint(p.dir); err != nil {
 		return err
 	}
+	if err := checkRender(p.render); err != nil {
+		return usageError{err}
+	}
 	var group int64
 	groupName := ""
 	if p.group != "" {
@@ -127,6 +131,8 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 		conn.SetGroupFilter(id)
 	}
 
+	routes := probeRaw(ctx, conn, p.render, log) // rawprobe.go: the start-up line
+
 	images := cache.New(cache.Options{MaxBytes: int64(p.cacheSize), Logger: log})
 	// The cache is most of what we hold; ask the GC to keep the heap near
 	// it rather than letting garbage from renders double it (GOGC=100).
@@ -149,6 +155,8 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 		Logger:        log,
 		ThumbnailDir:  thumbDir,
 		Mountpoint:    absDir,
+		Raw:           routes,
+		Render:        p.render,
 	})
 	defer root.Close() // waits for thumbnails being written, removes the data view's spool
 	server, err := fs.Mount(p.dir, root, fs.MountOptions{
