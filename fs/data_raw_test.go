@@ -202,7 +202,7 @@ func TestDataZarr(t *testing.T) {
 	expect(t, z, ".zattrs", ".zgroup", "0")
 	var attrs struct {
 		Multiscales []struct {
-			Version  string `json:"version"`
+			Version  string                  `json:"version"`
 			Axes     []struct{ Name string } `json:"axes"`
 			Datasets []struct{ Path string } `json:"datasets"`
 		} `json:"multiscales"`
