@@ -4,11 +4,18 @@
 GO        ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_DIR  ?= /tmp/omerofs-demo
-BIN       := bin/omerofs
+BIN       ?= bin/omerofs
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share
+# The commit for `omerofs version`: the go command stamps it only where .git
+# is a directory (not in a git worktree), so the build passes it too.
+COMMIT    := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo +dirty)
 PKGS      := ./...
 FUZZTIME  ?= 30s
 
-.PHONY: all build deps desktop-deps test lint vet fmt-check demo bench fuzz soak test-desktop clean
+.PHONY: all build install uninstall deps desktop-deps test lint vet staticcheck fmt-check demo bench fuzz soak test-desktop clean
 
 all: build
 
@@ -18,7 +25,21 @@ deps: ## install the system packages the mount needs (fuse3 for mounting, attr f
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fuse3 attr >/dev/null; }
 
 build:
-	$(GO) build -o $(BIN) ./cmd/omerofs
+	$(GO) build -ldflags "-X main.commit=$(COMMIT)" -o $(BIN) ./cmd/omerofs
+
+install: build ## the binary, its man pages and bash/zsh/fish completions under $(DESTDIR)$(PREFIX) (default /usr/local)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/bash-completion/completions \
+	  $(DESTDIR)$(DATADIR)/zsh/site-functions $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/omerofs
+	$(BIN) gen-docs $(DESTDIR)$(MANDIR)/man1 >/dev/null
+	$(BIN) completion bash > $(DESTDIR)$(DATADIR)/bash-completion/completions/omerofs
+	$(BIN) completion zsh > $(DESTDIR)$(DATADIR)/zsh/site-functions/_omerofs
+	$(BIN) completion fish > $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/omerofs.fish
+
+uninstall: ## remove what make install put under $(DESTDIR)$(PREFIX)
+	rm -f $(DESTDIR)$(BINDIR)/omerofs $(DESTDIR)$(MANDIR)/man1/omerofs.1 $(DESTDIR)$(MANDIR)/man1/omerofs-*.1 \
+	  $(DESTDIR)$(DATADIR)/bash-completion/completions/omerofs $(DESTDIR)$(DATADIR)/zsh/site-functions/_omerofs \
+	  $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/omerofs.fish
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -27,9 +48,12 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
-lint: fmt-check vet
+staticcheck: ## staticcheck, pinned as a Go tool in go.mod (built by the go command, no install)
+	$(GO) tool staticcheck $(PKGS)
 
-test: deps lint ## gofmt, go vet, and every test with the race detector (FUSE tests mount for real)
+lint: fmt-check vet staticcheck
+
+test: deps lint ## gofmt, go vet, staticcheck, and every test with the race detector (FUSE tests mount for real)
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 demo: deps build ## start the demo server on loopback and mount it at $(DEMO_DIR)
@@ -46,10 +70,13 @@ fuzz: ## longer fuzz runs of every fuzz target ($(FUZZTIME) each)
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; done
 
-DESKTOP_PKGS := xvfb x11-utils xdotool pcmanfm dbus-daemon default-jre imagej imagemagick pngcheck attr rsync fuse3 shared-mime-info fonts-dejavu-core
+# desktop/packages.txt: the one list of the desktop tests' Debian packages, each
+# with the commands or files the checks use from it (desktop/run.sh reads it too).
+DESKTOP_PKGS  := $(shell awk '!/^\#/ && NF {print $$1}' desktop/packages.txt)
+DESKTOP_NEEDS := $(shell awk '!/^\#/ && NF {for (i = 2; i <= NF; i++) print $$i}' desktop/packages.txt)
 
-desktop-deps: ## the Debian packages of the desktop tests, installed before their time-bounded run
-	@{ command -v Xvfb xdpyinfo xdotool pcmanfm dbus-run-session java identify pngcheck getfattr rsync && [ -e /usr/share/java/ij.jar ]; } >/dev/null 2>&1 || { \
+desktop-deps: ## the Debian packages of the desktop tests (desktop/packages.txt), installed before their time-bounded run
+	@(for n in $(DESKTOP_NEEDS); do case $$n in /*) [ -e $$n ];; *) command -v $$n;; esac >/dev/null 2>&1 || exit 1; done) || { \
 	  echo "omerofs: installing the desktop test packages with apt-get (a few minutes on a new machine)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DESKTOP_PKGS) >/dev/null; }
 

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"image/png"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -592,7 +590,6 @@ func TestServerDownAndBack(t *testing.T) {
 	id := objectID(t, m, histologyPNG)
 	dupID := objectID(t, m, duplicateDir)
 
-	addr := m.http.Listener.Addr().String()
 	m.http.Close() // closes the listener and every connection: refused from now on
 	data, err := readFile(t, m, histologyPNG)
 	checkFailed(t, "read with the server down", data, err, syscall.EIO)
@@ -608,13 +605,9 @@ func TestServerDownAndBack(t *testing.T) {
 		t.Fatal("an image read before changed while the server was down")
 	}
 
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Skipf("cannot listen on %s again to bring the server back: %v", addr, err)
+	if err := m.http.Reopen(); err != nil {
+		t.Skipf("cannot bring the server back: %v", err)
 	}
-	srv := &http.Server{Handler: m.server, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
 	got := eventually(t, "read after the server came back", func() ([]byte, error) { return os.ReadFile(m.path(histologyPNG)) })
 	if want := cleanPNG(t, m, id); !bytes.Equal(got, want) {
 		t.Fatal("after the server came back the image differs from a clean rendering")

@@ -2,9 +2,7 @@ package fs
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,28 +10,17 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/omerofs/omerofs/cache"
+	"github.com/omerofs/omerofs/fs/fusetest"
 	"github.com/omerofs/omerofs/gateway"
 	"github.com/omerofs/omerofs/testserver"
 	"github.com/omerofs/omerofs/wrappers"
 )
 
-// requireFUSE skips, loudly, only where FUSE truly cannot work. In CI (root,
-// /dev/fuse) these tests mount for real.
-func requireFUSE(t testing.TB) {
-	t.Helper()
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		t.Skipf("SKIPPING FUSE TEST: /dev/fuse is absent (%v); this test mounts for real and runs in CI", err)
-	}
-	if _, err := exec.LookPath("fusermount3"); err != nil && os.Geteuid() != 0 {
-		t.Skip("SKIPPING FUSE TEST: no fusermount3 and not root; run 'make deps'")
-	}
-}
-
 // mounted is a live mount of a test server, torn down by the test's cleanup.
 type mounted struct {
 	dir    string
 	server *testserver.Server
-	http   *httptest.Server
+	http   *testserver.Running
 	root   *Root
 	images *cache.Cache
 }
@@ -52,10 +39,8 @@ type mountConfig struct {
 // mountTestServer starts a test server and mounts it in a temporary folder.
 func mountTestServer(t testing.TB, mc mountConfig) *mounted {
 	t.Helper()
-	requireFUSE(t)
-	ts := testserver.New(mc.serverOpts)
-	hs := httptest.NewServer(ts)
-	t.Cleanup(hs.Close)
+	fusetest.RequireFUSE(t)
+	hs := testserver.Start(t, mc.serverOpts)
 	log := logrus.New()
 	log.SetLevel(logrus.WarnLevel)
 	user := mc.user
@@ -85,16 +70,13 @@ func mountTestServer(t testing.TB, mc mountConfig) *mounted {
 	}
 	opts.UID, opts.GID = uint32(os.Getuid()), uint32(os.Getgid())
 	if mc.rawProbe != "" {
-		opts.Raw = probeRaw(t, ts, conn, mc.rawProbe, log)
+		opts.Raw = probeRaw(t, hs.Server, conn, mc.rawProbe, log)
 	}
-	dir := filepath.Join(t.TempDir(), "mnt")
+	dir := fusetest.Dir(t)
 	if opts.ThumbnailDir != "" {
 		opts.Mountpoint = dir
 	}
 	root := NewRoot(wrappers.NewClient(conn, nil), images, opts)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	server, err := Mount(dir, root, MountOptions{FsName: "omerofs-test"})
 	if err != nil {
 		t.Fatalf("mount: %v", err)
@@ -105,8 +87,9 @@ func mountTestServer(t testing.TB, mc mountConfig) *mounted {
 		}
 		server.Wait()
 		root.Close()
+		fusetest.WaitUnmounted(t, dir)
 	})
-	return &mounted{dir: dir, server: ts, http: hs, root: root, images: images}
+	return &mounted{dir: dir, server: hs.Server, http: hs, root: root, images: images}
 }
 
 func (m *mounted) path(parts ...string) string {

@@ -18,11 +18,13 @@ import (
 //   - Names longer than 255 bytes are cut at a UTF-8 boundary, keeping the
 //     suffixes below and ".png".
 //   - Entries whose names come out equal: the lowest id keeps the plain name,
-//     every other gets " [<id>]" before ".png" (at the end for a folder), so
-//     adding a newer duplicate never renames an existing file.
+//     every other gets " (id <id>)" before ".png" (at the end for a folder),
+//     so adding a newer duplicate never renames an existing file. Not
+//     " [<id>]": ImageMagick and other tools read a trailing "[…]" of a path
+//     as frame or geometry syntax and fail to open the file.
 //   - Should a name made that way still be taken (an object literally named
-//     "x [7]" beside a duplicate "x" with id 7), plain names win and the made
-//     one becomes " [<id>-2]", " [<id>-3]", … until free.
+//     "x (id 7)" beside a duplicate "x" with id 7), plain names win and the
+//     made one becomes " (id <id>-2)", " (id <id>-3)", … until free.
 //
 // The result depends only on the set of entries, not on their order.
 
@@ -66,9 +68,9 @@ func Names(entries []Entry) []string {
 	for _, i := range rest {
 		id := strconv.FormatInt(entries[i].ID, 10)
 		for k := 1; ; k++ {
-			tag := " [" + id + "]"
+			tag := " (id " + id + ")"
 			if k > 1 {
-				tag = " [" + id + "-" + strconv.Itoa(k) + "]"
+				tag = " (id " + id + "-" + strconv.Itoa(k) + ")"
 			}
 			name := fit(bases[i], tag, ext(entries[i]))
 			if !taken[name] {

@@ -26,15 +26,17 @@ func TestNamesRules(t *testing.T) {
 			{ID: 123, Type: "Image", Name: "cells.tif", File: true},
 			{ID: 5, Type: "Image", Name: "cells.tif", File: true},
 			{ID: 9, Type: "Image", Name: "cells.tif", File: true},
-		}, []string{"cells.tif [123].png", "cells.tif.png", "cells.tif [9].png"}},
-		{"duplicate folders", []Entry{{ID: 8, Type: "Project", Name: "P"}, {ID: 2, Type: "Project", Name: "P"}}, []string{"P [8]", "P"}},
-		{"equal only after slash replacement", []Entry{{ID: 1, Type: "Dataset", Name: "a/b"}, {ID: 2, Type: "Dataset", Name: "a∕b"}}, []string{"a∕b", "a∕b [2]"}},
-		{"literal id form beside a nameless object", []Entry{{ID: 9, Type: "Dataset", Name: "Dataset 5"}, {ID: 5, Type: "Dataset"}}, []string{"Dataset 5 [9]", "Dataset 5"}},
+		}, []string{"cells.tif (id 123).png", "cells.tif.png", "cells.tif (id 9).png"}},
+		{"duplicate folders", []Entry{{ID: 8, Type: "Project", Name: "P"}, {ID: 2, Type: "Project", Name: "P"}}, []string{"P (id 8)", "P"}},
+		{"equal only after slash replacement", []Entry{{ID: 1, Type: "Dataset", Name: "a/b"}, {ID: 2, Type: "Dataset", Name: "a∕b"}}, []string{"a∕b", "a∕b (id 2)"}},
+		{"literal id form beside a nameless object", []Entry{{ID: 9, Type: "Dataset", Name: "Dataset 5"}, {ID: 5, Type: "Dataset"}}, []string{"Dataset 5 (id 9)", "Dataset 5"}},
 		{"made name already taken", []Entry{
 			{ID: 7, Type: "Image", Name: "x", File: true},
 			{ID: 3, Type: "Image", Name: "x", File: true},
-			{ID: 9, Type: "Image", Name: "x [7]", File: true},
-		}, []string{"x [7-2].png", "x.png", "x [7].png"}},
+			{ID: 9, Type: "Image", Name: "x (id 7)", File: true},
+		}, []string{"x (id 7-2).png", "x.png", "x (id 7).png"}},
+		{"brackets in a name are the user's", []Entry{{ID: 4, Type: "Image", Name: "x [1]", File: true}, {ID: 6, Type: "Image", Name: "x [1]", File: true}},
+			[]string{"x [1].png", "x [1] (id 6).png"}},
 		{"case differs: not duplicates", []Entry{{ID: 1, Type: "Image", Name: "A", File: true}, {ID: 2, Type: "Image", Name: "a", File: true}}, []string{"A.png", "a.png"}},
 	}
 	for _, c := range cases {
@@ -49,7 +51,7 @@ func TestNamesRules(t *testing.T) {
 			t.Errorf("long name %d: %d bytes, valid %v: %q", i, len(n), utf8.ValidString(n), n)
 		}
 	}
-	if !strings.HasSuffix(got[1], " [2].png") || got[0] == got[1] || len(got[0]) != 254 {
+	if !strings.HasSuffix(got[1], " (id 2).png") || got[0] == got[1] || len(got[0]) != 254 {
 		t.Errorf("long duplicates: %q / %q (%d bytes)", got[0], got[1], len(got[0]))
 	}
 }
@@ -108,7 +110,7 @@ func checkNames(t *testing.T, entries []Entry) {
 // FuzzNames feeds adversarial names: each input byte string makes entries
 // whose names are pieces of it, with colliding ids and types.
 func FuzzNames(f *testing.F) {
-	f.Add("cells.tif|cells.tif|x [7]|x|Image 3||.|..|a/b|a∕b", int64(3))
+	f.Add("cells.tif|cells.tif|x (id 7)|x|Image 3||.|..|a/b|a∕b", int64(3))
 	f.Add(strings.Repeat("é", 130)+"|"+strings.Repeat("é", 131), int64(1))
 	f.Add("\x00|/|//|Dataset 1", int64(1))
 	f.Fuzz(func(t *testing.T, spec string, seed int64) {

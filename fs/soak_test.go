@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/omerofs/omerofs/fs/fusetest"
 	"github.com/omerofs/omerofs/render"
 	"github.com/omerofs/omerofs/testserver"
 )
@@ -135,31 +136,6 @@ func soakReader(m *mounted, names []string, seed int64, stop <-chan struct{}, lo
 	}
 }
 
-// settledGoroutines waits (boundedly) for the goroutine count to come down
-// to at most limit, and returns the count.
-func settledGoroutines(limit int) int {
-	n := runtime.NumGoroutine()
-	for deadline := time.Now().Add(10 * time.Second); n > limit && time.Now().Before(deadline); n = runtime.NumGoroutine() {
-		time.Sleep(50 * time.Millisecond)
-	}
-	return n
-}
-
-// steadyGoroutines returns the goroutine count once it has stopped falling
-// (connections closing, timers firing), waiting at most a few seconds.
-func steadyGoroutines() int {
-	n := runtime.NumGoroutine()
-	for i := 0; i < 30; i++ {
-		time.Sleep(100 * time.Millisecond)
-		m := runtime.NumGoroutine()
-		if m >= n {
-			return min(m, n)
-		}
-		n = m
-	}
-	return n
-}
-
 // goroutineSlack allows for go-fuse's pool of request readers, which grows
 // with concurrent requests and keeps a few.
 const goroutineSlack = 8
@@ -184,7 +160,7 @@ func TestSoak(t *testing.T) {
 
 	m.http.CloseClientConnections()
 	runtime.GC()
-	baseline := steadyGoroutines()
+	baseline := fusetest.SteadyGoroutines()
 
 	log := &soakLog{digests: map[string]map[[32]byte]int{}, partial: map[string][]byte{}}
 	for _, kind := range []string{"render_image", "api_list"} {
@@ -232,12 +208,8 @@ func TestSoak(t *testing.T) {
 		t.Errorf("image cache holds %d bytes, bound %d", s.Bytes, soakCacheBytes)
 	}
 	m.http.CloseClientConnections()
-	if n := settledGoroutines(baseline + goroutineSlack); n > baseline+goroutineSlack {
-		buf := make([]byte, 1<<20)
-		t.Errorf("%d goroutines after the soak, %d before: a leak\n%s", n, baseline, buf[:runtime.Stack(buf, true)])
-	} else {
-		t.Logf("goroutines: %d before, %d after", baseline, n)
-	}
+	n := fusetest.WaitGoroutines(t, baseline+goroutineSlack)
+	t.Logf("goroutines: %d before the soak, %d after", baseline, n)
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

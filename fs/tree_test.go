@@ -17,27 +17,17 @@ import (
 	"github.com/omerofs/omerofs/testserver"
 )
 
-// idsNamed returns the ids of the images (or datasets/projects) with a name,
-// lowest first, from the server's own data.
+// idsNamed returns the ids of the images (or projects) with a name (""
+// for none), lowest first, from the server's own data.
 func idsNamed(d *testserver.Data, kind, name string) []int64 {
-	var ids []int64
-	match := func(id int64, n *string) {
-		if (n == nil && name == "") || (n != nil && *n == name) {
-			ids = append(ids, id)
-		}
-	}
+	match := func(n *string) bool { return (n == nil && name == "") || (n != nil && *n == name) }
 	switch kind {
 	case "image":
-		for id, im := range d.Images {
-			match(id, im.Name)
-		}
+		return d.ImageIDs(func(im testserver.Image) bool { return match(im.Name) })
 	case "project":
-		for id, p := range d.Projects {
-			match(id, p.Name)
-		}
+		return d.ProjectIDs(func(p testserver.Project) bool { return match(p.Name) })
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids
+	return nil
 }
 
 func names(t *testing.T, dir string) map[string]bool {
@@ -75,14 +65,10 @@ func TestTreeNames(t *testing.T) {
 	d := m.server.Data()
 	cells := idsNamed(d, "image", "cells.tif")
 	expect(t, m.path("projects", "Cell Biology", "Duplicates"),
-		"cells.tif.png", fmt.Sprintf("cells.tif [%d].png", cells[1]), fmt.Sprintf("cells.tif [%d].png", cells[2]), "CELLS.tif.png")
+		"cells.tif.png", fmt.Sprintf("cells.tif (id %d).png", cells[1]), fmt.Sprintf("cells.tif (id %d).png", cells[2]), "CELLS.tif.png")
 
-	noName, empty := idsNamed(d, "image", ""), []int64{}
-	for id, im := range d.Images {
-		if im.Name != nil && *im.Name == "" {
-			empty = append(empty, id)
-		}
-	}
+	noName := idsNamed(d, "image", "")
+	empty := d.ImageIDs(func(im testserver.Image) bool { return im.Name != nil && *im.Name == "" })
 	dot, dotdot := idsNamed(d, "image", "."), idsNamed(d, "image", "..")
 	long := idsNamed(d, "image", strings.Repeat("très long nom d'image ", 16))
 	odd := m.path("projects", "Cell Biology", "Odd names")
@@ -99,14 +85,14 @@ func TestTreeNames(t *testing.T) {
 		}
 	}
 	sort.Strings(longNames)
-	if len(longNames) != 2 || !strings.HasSuffix(longNames[0], fmt.Sprintf(" [%d].png", long[1])) || !strings.HasSuffix(longNames[1], ".png") {
+	if len(longNames) != 2 || !strings.HasSuffix(longNames[0], fmt.Sprintf(" (id %d).png", long[1])) || !strings.HasSuffix(longNames[1], ".png") {
 		t.Errorf("long names: %q", longNames)
 	}
 
 	same := idsNamed(d, "project", "Same name")
 	nameless := idsNamed(d, "project", "")
 	expect(t, m.path("projects"), "Cell Biology", "Screening archive", "Facility QC", "Same name",
-		fmt.Sprintf("Same name [%d]", same[1]), fmt.Sprintf("Project %d", nameless[0]))
+		fmt.Sprintf("Same name (id %d)", same[1]), fmt.Sprintf("Project %d", nameless[0]))
 	if got := len(names(t, m.path("projects", "Screening archive"))); got != 30 {
 		t.Errorf("Screening archive has %d datasets, want 30", got)
 	}
@@ -118,7 +104,7 @@ func TestTreeNames(t *testing.T) {
 	}
 	expect(t, m.path("datasets"), "Unfiled", "∕")
 	orphans := idsNamed(d, "image", "orphan.tif")
-	expect(t, m.path("orphaned"), "orphan.tif.png", fmt.Sprintf("orphan.tif [%d].png", orphans[1]), "stack.tif.png", "Big slide.svs.png")
+	expect(t, m.path("orphaned"), "orphan.tif.png", fmt.Sprintf("orphan.tif (id %d).png", orphans[1]), "stack.tif.png", "Big slide.svs.png")
 	if got := len(names(t, m.path("projects", "Cell Biology", "1200 images"))); got != 1200 {
 		t.Errorf("1200 images: %d entries", got)
 	}

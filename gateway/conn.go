@@ -44,10 +44,16 @@ type Config struct {
 }
 
 // The defaults of Config's zero values; the command's flags show the same.
+//
+// DefaultMaxRequests: OMERO.web's default deployment runs 5 gunicorn sync
+// workers of one thread each (omero.web.wsgi_workers, omero.web.wsgi_threads):
+// it serves 5 requests at once and queues the rest. 4 leaves one worker for
+// everyone else (the web client, other mounts) instead of queueing them all
+// behind one mount (docs/omero-web.md).
 const (
 	DefaultServerID    = 1
 	DefaultTimeout     = 30 * time.Second
-	DefaultMaxRequests = 8
+	DefaultMaxRequests = 4
 )
 
 // Mode is how a Conn logs in.
@@ -239,7 +245,7 @@ func (c *Conn) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := c.logout(ctx); err != nil {
-			c.log.WithError(err).Debug("logout")
+			c.log.WithError(err).Warn("logout failed: the OMERO session stays open on the server until it expires")
 		}
 	}
 	c.client.CloseIdleConnections()
@@ -329,6 +335,11 @@ func (c *Conn) roundTrip(ctx context.Context, r request) (*response, string, err
 	if r.form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	if r.method != http.MethodGet {
+		// Django refuses an unsafe request over HTTPS without a Referer
+		// (or Origin) of its own host, whatever the CSRF token says.
+		req.Header.Set("Referer", c.root.String())
+	}
 	for k, v := range r.headers {
 		req.Header.Set(k, v)
 	}
@@ -394,6 +405,12 @@ func (c *Conn) do(ctx context.Context, r request) (*response, error) {
 			return resp, nil
 		}
 		switch {
+		case errors.Is(err, ErrNotLoggedIn) && c.mode == ModePublic:
+			// OMERO.web renews a public session by itself; "not logged in"
+			// to the public user means it may not have this: an image it
+			// cannot see (imgData's empty 403) or a URL outside the public
+			// ones. A re-login would change nothing.
+			return nil, fmt.Errorf("%v (refused to the public user: not visible to it, or outside the server's omero.web.public.url_filter): %w", err, ErrForbidden)
 		case errors.Is(err, ErrNotLoggedIn) && !relogged:
 			relogged = true
 			if lerr := c.relogin(ctx, gen); lerr != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/omerofs/omerofs/fs/fusetest"
 	"github.com/omerofs/omerofs/testserver"
 )
 
@@ -21,12 +22,10 @@ func quietLogger() *logrus.Logger {
 	return l
 }
 
-func startServer(t *testing.T, opts testserver.Options) (*testserver.Server, *httptest.Server) {
+func startServer(t *testing.T, opts testserver.Options) (*testserver.Server, *testserver.Running) {
 	t.Helper()
-	ts := testserver.New(opts)
-	hs := httptest.NewServer(ts)
-	t.Cleanup(hs.Close)
-	return ts, hs
+	hs := testserver.Start(t, opts)
+	return hs.Server, hs
 }
 
 func connect(t *testing.T, cfg Config) *Conn {
@@ -107,7 +106,7 @@ func TestCSRFIsEnforced(t *testing.T) {
 		t.Errorf("login with a wrong token: %v %v", r, err)
 	}
 	r, _, err = c.roundTrip(context.Background(), request{method: http.MethodPost, path: apiBase + "login/",
-		form: map[string][]string{"username": {"alice"}, "password": {"alice"}}, headers: map[string]string{"X-CSRFToken": tok}})
+		form: map[string][]string{"username": {"alice"}, "password": {"alice"}, "server": {"1"}}, headers: map[string]string{"X-CSRFToken": tok}})
 	if err != nil || r.status != http.StatusOK {
 		t.Errorf("login with the token: %v %v", r, err)
 	}
@@ -378,9 +377,8 @@ func TestBoundedConcurrency(t *testing.T) {
 }
 
 func TestNoGoroutineLeak(t *testing.T) {
-	ts, hs := startServer(t, testserver.Options{})
-	_ = ts
-	base := stableGoroutines()
+	_, hs := startServer(t, testserver.Options{})
+	base := fusetest.SteadyGoroutines()
 	for i := 0; i < 3; i++ {
 		c, err := Connect(context.Background(), Config{BaseURL: hs.URL, Username: "demo", Password: "demo", Logger: quietLogger()})
 		if err != nil {
@@ -393,9 +391,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 		c.Close()
 	}
 	hs.CloseClientConnections()
-	if after := stableGoroutines(); after > base {
-		t.Fatalf("goroutines: %d before, %d after", base, after)
-	}
+	fusetest.WaitGoroutines(t, base)
 }
 
 func TestGroupByName(t *testing.T) {

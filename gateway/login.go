@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 const apiBase = "api/v0/"
@@ -82,9 +83,6 @@ func (c *Conn) passwordLogin(ctx context.Context) error {
 		return fmt.Errorf("get a CSRF token: %w", err)
 	}
 	headers := map[string]string{"X-CSRFToken": tok, "Accept": "application/json"}
-	if c.root.Scheme == "https" {
-		headers["Referer"] = c.root.String() // Django checks it over HTTPS
-	}
 	form := url.Values{"username": {c.cfg.Username}, "password": {c.cfg.Password}, "server": {strconv.Itoa(c.cfg.ServerID)}}
 	resp, red, err := c.roundTrip(ctx, request{method: http.MethodPost, path: apiBase + "login/", form: form, headers: headers})
 	if err != nil {
@@ -112,18 +110,32 @@ func (c *Conn) passwordLogin(ctx context.Context) error {
 }
 
 // joinSession binds a web session to the OMERO session key (?bsession=),
-// checking it on a cheap protected call.
+// checking it on a cheap protected call. The server id always goes along:
+// an OMERO.web with several servers cannot tell which one the key belongs
+// to without it and refuses the join (docs/omero-web.md).
 func (c *Conn) joinSession(ctx context.Context) error {
-	q := url.Values{"bsession": {c.cfg.SessionKey}}
-	if c.cfg.ServerID != 1 {
-		q.Set("server", strconv.Itoa(c.cfg.ServerID))
-	}
-	return c.probe(ctx, q, "join session", "the session key was refused (expired or wrong)")
+	q := url.Values{"bsession": {c.cfg.SessionKey}, "server": {strconv.Itoa(c.cfg.ServerID)}}
+	return c.probe(ctx, q, "join session", fmt.Sprintf("the session key was refused by server %d (expired, wrong, or another --server's)", c.cfg.ServerID))
 }
 
-// publicAccess checks that the server lets anonymous requests in.
+// publicAccess checks that the server lets anonymous requests in. A server
+// may open only part of its URLs to the public user
+// (omero.web.public.url_filter); one that opens /webgateway/ but not the
+// JSON API gets an error that says so.
 func (c *Conn) publicAccess(ctx context.Context) error {
-	return c.probe(ctx, nil, "public access", "this server needs a login (it has no public access): give --user or --session-key")
+	err := c.probe(ctx, nil, "public access", "this server needs a login (it has no public access): give --user or --session-key")
+	if errors.Is(err, ErrNotLoggedIn) && c.webgatewayIsPublic(ctx) {
+		return fmt.Errorf("this server's public access (its omero.web.public.url_filter) covers /webgateway/ but not the JSON API /api/ that omerofs lists with: give --user or --session-key, or ask its administrators to add /api/ to the filter: %w", ErrNotLoggedIn)
+	}
+	return err
+}
+
+// webgatewayIsPublic asks the cheapest webgateway call behind a login
+// (proj/list/) whether it answers anonymously.
+func (c *Conn) webgatewayIsPublic(ctx context.Context) bool {
+	resp, _, err := c.roundTrip(ctx, request{method: http.MethodGet, path: "webgateway/proj/list/",
+		headers: map[string]string{"Accept": "application/json", "X-Requested-With": "XMLHttpRequest"}})
+	return err == nil && resp.status == http.StatusOK && strings.HasPrefix(strings.TrimSpace(string(resp.body)), "[")
 }
 
 // probe makes the cheapest protected call (one project), outside the
@@ -177,24 +189,45 @@ func (c *Conn) relogin(ctx context.Context, gen int) error {
 	return err
 }
 
-// logout ends a password login's session (POST /webclient/logout/).
+// logout ends a password login's session (POST /webclient/logout/, with
+// the CSRF token and, like every POST, the Referer that Django wants over
+// HTTPS). Done means a redirect to the login page: the OMERO session is
+// closed, or there was none left to close.
 func (c *Conn) logout(ctx context.Context) error {
 	tok, err := c.csrfToken(ctx)
 	if err != nil {
 		return err
 	}
-	_, _, err = c.roundTrip(ctx, request{method: http.MethodPost, path: "webclient/logout/", form: url.Values{}, headers: map[string]string{"X-CSRFToken": tok}})
-	return err
+	resp, red, err := c.roundTrip(ctx, request{method: http.MethodPost, path: "webclient/logout/", form: url.Values{}, headers: map[string]string{"X-CSRFToken": tok}})
+	if err != nil {
+		return err
+	}
+	if resp.status >= 300 && resp.status < 400 && strings.Contains(resp.location, "/login") {
+		return nil
+	}
+	return fmt.Errorf("logout refused: %w", classify(resp.status, resp.body, resp.location, red))
 }
 
-// KeepAlive pings the session so an idle mount keeps it.
+// KeepAlive pings the session so an idle mount keeps it. The ping answers
+// 200 "Connection Failed" when the session is gone (webclient's
+// login_required with ignore_login_fail): that is renewed here at once
+// rather than by the next request.
 func (c *Conn) KeepAlive(ctx context.Context) error {
+	c.mu.Lock()
+	gen := c.gen
+	c.mu.Unlock()
 	resp, err := c.do(ctx, request{method: http.MethodGet, path: "webclient/keepalive_ping/"})
 	if err != nil {
 		return err
 	}
-	if string(resp.body) != "OK" {
+	if string(resp.body) == "OK" {
+		return nil
+	}
+	if c.mode == ModePublic {
 		return fmt.Errorf("keepalive: %q: %w", snippet(resp.body), ErrNotLoggedIn)
+	}
+	if err := c.relogin(ctx, gen); err != nil {
+		return fmt.Errorf("keepalive: the session is gone and renewing it failed: %w", err)
 	}
 	return nil
 }

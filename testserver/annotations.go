@@ -107,7 +107,7 @@ func (s *Server) handleAPIAnnotations(w http.ResponseWriter, r *http.Request, us
 			}
 			id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 			if err != nil { // int() raises: Django's 500 page
-				serverError(w, "<h1>Server Error (500)</h1>")
+				serverErrorMessage(w, "<h1>Server Error (500)</h1>")
 				return
 			}
 			ids[t.class][id] = true

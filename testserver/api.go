@@ -46,8 +46,13 @@ func (s *Server) handleBase(w http.ResponseWriter, r *http.Request) {
 	writeAPI(w, http.StatusOK, m)
 }
 
+// handleServers is api_servers: one entry per configured server, ids from 1.
 func (s *Server) handleServers(w http.ResponseWriter, r *http.Request) {
-	writeAPI(w, http.StatusOK, obj{"data": []obj{{"id": 1, "host": "localhost", "port": 4064, "server": "omero"}}})
+	data := []obj{{"id": 1, "host": "localhost", "port": 4064, "server": "omero"}}
+	for i := 2; i <= s.opts.Servers; i++ {
+		data = append(data, obj{"id": i, "host": fmt.Sprintf("omero%d.localhost", i), "port": 4064, "server": fmt.Sprintf("omero%d", i)})
+	}
+	writeAPI(w, http.StatusOK, obj{"data": data})
 }
 
 // apiRoute is one URL pattern of the API: kind names it for counters.
@@ -67,6 +72,7 @@ var apiRoutes = []apiRoute{
 	{re: re(`^m/(screens)/(\d+)/(plates)/$`), kind: "api_list"},
 	{re: re(`^m/(plates)/(\d+)/(wells)/$`), kind: "api_list"},
 	{re: re(`^m/(plates)/(\d+)/(screens)/$`), kind: "api_list"},
+	{re: re(`^m/(wells)/(\d+)/(plates)/$`), kind: "api_list"},
 	{re: re(`^m/(plates)/(\d+)/(plateacquisitions)/$`), kind: "api_list"},
 	{re: re(`^m/(plateacquisitions)/(\d+)/(wells)/$`), kind: "api_list"},
 	{re: re(`^m/(plates)/(\d+)/wellsampleindex/(\d+)/(wells)/$`), kind: "api_list"},
@@ -142,9 +148,6 @@ func parseListQuery(r *http.Request) (*listQuery, error) {
 	if q.owner, err = intParam(r, "owner", -1); err != nil {
 		return nil, err
 	}
-	if q.group, err = intParam(r, "group", -1); err != nil {
-		return nil, err
-	}
 	if offset < 0 {
 		offset = 0
 	}
@@ -197,12 +200,18 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, args []strin
 		writeAPI(w, http.StatusBadRequest, obj{"message": err.Error()})
 		return
 	}
-	// Filters given as query parameters (datasets/?project=…), as the views read them.
+	// group= and the filters given as query parameters (datasets/?project=…)
+	// are read outside get_opts' try: a non-integer is an unhandled
+	// ValueError, which json_response answers 500.
+	if q.group, err = intParam(r, "group", -1); err != nil {
+		unhandled(w, err)
+		return
+	}
 	filters := map[string]int64{}
-	for _, f := range []string{"project", "dataset", "image", "screen", "plate"} {
+	for _, f := range []string{"project", "dataset", "image", "screen", "plate", "well"} {
 		v, err := intParam(r, f, -1)
 		if err != nil {
-			writeAPI(w, http.StatusBadRequest, obj{"message": err.Error()})
+			unhandled(w, err)
 			return
 		}
 		if v >= 0 {
@@ -248,6 +257,13 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, args []strin
 		resp["experimenterGroups"] = values(e.groups)
 	}
 	writeAPI(w, http.StatusOK, resp)
+}
+
+// unhandled is json_response's answer to an exception it has no status
+// for: 500 with the message and the traceback.
+func unhandled(w http.ResponseWriter, err error) {
+	writeAPI(w, http.StatusInternalServerError, obj{"message": err.Error(),
+		"stacktrace": "Traceback (most recent call last):\n  ValueError: " + err.Error()})
 }
 
 func values(m map[int64]obj) []obj {
@@ -356,6 +372,9 @@ func (s *Server) collect(user *Experimenter, kind string, f map[string]int64, q 
 			if sid, ok := f["screen"]; ok && (d.Screens[sid] == nil || !has(d.Screens[sid].Plates, p.ID)) {
 				continue
 			}
+			if wid, ok := f["well"]; ok && (d.Wells[wid] == nil || d.Wells[wid].PlateID != p.ID) {
+				continue
+			}
 			if q.orphaned && inScreen[p.ID] {
 				continue
 			}
@@ -421,7 +440,9 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, kind, idText 
 	case "images":
 		if im := s.data.Images[id]; im != nil && s.visible(user, im.Owned, nil) {
 			m = e.image(im, true, true)
+			delete(m, "url:image")
 			m["url:datasets"] = idURL(r, "images", id, "datasets/")
+			m["url:rois"] = idURL(r, "images", id, "rois/")
 		}
 	case "screens":
 		if sc := s.data.Screens[id]; sc != nil && s.visible(user, sc.Owned, nil) {
@@ -436,20 +457,22 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, kind, idText 
 					fields = max(fields, len(w.Samples))
 				}
 			}
+			// get_wellsample_indices: [min, max], or [] for a plate
+			// without samples; both keys are always there.
+			index, urls := []int{}, []string{}
 			if fields > 0 {
-				m["omero:wellsampleIndex"] = []int{0, fields - 1}
-				var urls []string
+				index = []int{0, fields - 1}
 				for i := 0; i < fields; i++ {
 					urls = append(urls, idURL(r, "plates", id, fmt.Sprintf("wellsampleindex/%d/wells/", i)))
 				}
-				m["url:wellsampleindex_wells"] = urls
 			}
+			m["omero:wellsampleIndex"] = index
+			m["url:wellsampleindex_wells"] = urls
 		}
 	case "wells":
 		if wl := s.data.Wells[id]; wl != nil {
 			if p := s.data.Plates[wl.PlateID]; p != nil && s.visible(user, p.Owned, nil) {
 				m = e.well(wl, true)
-				m["url:plates"] = idURL(r, "wells", id, "plates/")
 			}
 		}
 	case "experimenters":
@@ -465,6 +488,9 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, kind, idText 
 		notFound()
 		return
 	}
+	// A single object carries only the links its ObjectView adds, not the
+	// list's self link (url:project, url:image, …).
+	delete(m, "url:"+singular(kind))
 	if children >= 0 && r.URL.Query().Get("childCount") == "true" {
 		m["omero:childCount"] = children
 	}

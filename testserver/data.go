@@ -248,3 +248,39 @@ func parentsOf[P any](parents map[int64]P, children func(P) []int64, child int64
 func projectDatasets(p *Project) []int64 { return p.Datasets }
 func datasetImages(d *Dataset) []int64   { return d.Images }
 func screenPlates(s *Screen) []int64     { return s.Plates }
+
+// The accessors below let tests find objects while the server serves and
+// other tests change the data: every read of the maps holds the lock.
+
+// ImageIDs returns the ids of the images for which keep (nil: every image)
+// holds, lowest first. keep sees a copy, under the read lock.
+func (d *Data) ImageIDs(keep func(Image) bool) []int64 {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return idsWhere(d.Images, func(im *Image) bool { return keep == nil || keep(*im) })
+}
+
+// ProjectIDs is ImageIDs for projects.
+func (d *Data) ProjectIDs(keep func(Project) bool) []int64 {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return idsWhere(d.Projects, func(p *Project) bool { return keep == nil || keep(*p) })
+}
+
+// DatasetIDs is ImageIDs for datasets.
+func (d *Data) DatasetIDs(keep func(Dataset) bool) []int64 {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return idsWhere(d.Datasets, func(ds *Dataset) bool { return keep == nil || keep(*ds) })
+}
+
+func idsWhere[T any](m map[int64]T, keep func(T) bool) []int64 {
+	var ids []int64
+	for id, v := range m {
+		if keep(v) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}

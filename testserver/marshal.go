@@ -175,7 +175,6 @@ func (e *enc) image(im *Image, withPixels, withChannels bool) obj {
 		"SizeX": im.SizeX, "SizeY": im.SizeY, "SizeZ": im.SizeZ, "SizeC": im.SizeC, "SizeT": im.SizeT,
 		"SignificantBits": bits,
 		"Type":            enumObj("PixelsType", im.PixelsType, pixelsTypeIDs[im.PixelsType]),
-		"DimensionOrder":  enumObj("DimensionOrder", "XYZCT", 1),
 		"omero:sha1":      "Pending...",
 		"omero:details":   obj{"@type": "TBD#Details"},
 	}
@@ -217,6 +216,7 @@ func (e *enc) well(w *Well, withPixels bool) obj {
 	m := obj{"@id": w.ID, "@type": typeURI("Well"), "Row": w.Row, "Column": w.Col,
 		"omero:details": e.details(owner),
 		"url:well":      idURL(e.r, "wells", w.ID, ""),
+		"url:plates":    idURL(e.r, "wells", w.ID, "plates/"),
 	}
 	var samples []obj
 	for _, ws := range w.Samples {

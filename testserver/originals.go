@@ -333,7 +333,8 @@ func memberOf(user *Experimenter, group int64) bool {
 	return false
 }
 
-func serverError(w http.ResponseWriter, msg string) {
+// serverErrorMessage is a 500 whose body is the view's own message.
+func serverErrorMessage(w http.ResponseWriter, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)
 	w.Write([]byte(msg))
@@ -350,7 +351,7 @@ func (s *Server) handleArchivedFiles(w http.ResponseWriter, r *http.Request, use
 		ids = []string{idText}
 	}
 	if len(ids) == 0 && len(r.URL.Query()["well"]) == 0 {
-		serverError(w, "No images or wells specified in request. Use ?image=123 or ?well=123")
+		serverErrorMessage(w, "No images or wells specified in request. Use ?image=123 or ?well=123")
 		return
 	}
 	s.data.mu.RLock()
@@ -366,7 +367,7 @@ func (s *Server) handleArchivedFiles(w http.ResponseWriter, r *http.Request, use
 		for i, id := range ids {
 			quoted[i] = "'" + id + "'"
 		}
-		serverError(w, "Cannot download archived file because Images not found (ids: ["+strings.Join(quoted, ", ")+"])")
+		serverErrorMessage(w, "Cannot download archived file because Images not found (ids: ["+strings.Join(quoted, ", ")+"])")
 		return
 	}
 	inDataset := linked(s.data.Datasets, datasetImages)
@@ -396,7 +397,7 @@ func (s *Server) handleArchivedFiles(w http.ResponseWriter, r *http.Request, use
 	}
 	s.data.mu.RUnlock()
 	if len(files) == 0 {
-		serverError(w, "Tried downloading archived files from image with no files archived.")
+		serverErrorMessage(w, "Tried downloading archived files from image with no files archived.")
 		return
 	}
 	if len(files) == 1 {
@@ -427,7 +428,7 @@ func (s *Server) handleArchivedFiles(w http.ResponseWriter, r *http.Request, use
 	zw := zip.NewWriter(&buf)
 	for i, f := range files {
 		if !allowed[i] {
-			serverError(w, fmt.Sprintf("Cannot download file (id:%s)", idText))
+			serverErrorMessage(w, fmt.Sprintf("Cannot download file (id:%s)", idText))
 			return
 		}
 		fw, err := zw.Create(f.Path + f.Name)
@@ -435,7 +436,7 @@ func (s *Server) handleArchivedFiles(w http.ResponseWriter, r *http.Request, use
 			_, err = fw.Write(fileContent(f))
 		}
 		if err != nil {
-			serverError(w, fmt.Sprintf("Cannot download file (id:%s)", idText))
+			serverErrorMessage(w, fmt.Sprintf("Cannot download file (id:%s)", idText))
 			return
 		}
 	}

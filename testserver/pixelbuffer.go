@@ -78,7 +78,7 @@ func (s *Server) microserviceUser(w http.ResponseWriter, r *http.Request) (*Expe
 func javaInt(s string, bits int) (int64, error) {
 	v, err := strconv.ParseInt(s, 10, bits)
 	if err != nil {
-		return 0, fmt.Errorf("For input string: \"%s\"", s)
+		return 0, fmt.Errorf("For input string: \"%s\"", s) //lint:ignore ST1005 Java's own message, sent to clients as is
 	}
 	return v, nil
 }

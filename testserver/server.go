@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,17 @@ type Options struct {
 	PixelBuffer, Zarr, NoOMETiff bool
 	// MaxZipSize is omero.web.maximum_multifile_download_size (0 = 1 GiB).
 	MaxZipSize int64
+	// Servers is how many OMERO servers OMERO.web offers (omero.web.server_list);
+	// 0 means 1. With more than one, a ?bsession= join must name its server.
+	Servers int
+	// PublicURLFilter is omero.web.public.url_filter: with Public, only GET
+	// requests whose path it matches are served as the public user. nil
+	// matches every path.
+	PublicURLFilter *regexp.Regexp
+	// Workers bounds the requests in service at once, as OMERO.web's
+	// gunicorn sync workers do (default deployment: 5 workers of one thread
+	// each); the others wait in the queue. 0 = no bound.
+	Workers int
 }
 
 // Server is the OMERO.web stand-in.
@@ -46,8 +58,13 @@ type Server struct {
 
 	countMu  sync.Mutex
 	counts   map[string]int64
-	inFlight atomic.Int64
+	inFlight atomic.Int64 // arrived and not yet answered, queued ones included
 	peak     atomic.Int64
+	workers  chan struct{} // Options.Workers slots; nil = unbounded
+	queued   atomic.Int64
+	peakQ    atomic.Int64
+	serving  atomic.Int64 // holding a worker
+	peakS    atomic.Int64
 }
 
 // New returns a server over opts.Data (the demo data when nil).
@@ -63,7 +80,13 @@ func New(opts Options) *Server {
 		l.SetLevel(logrus.WarnLevel)
 		opts.Logger = l
 	}
+	if opts.Servers <= 0 {
+		opts.Servers = 1
+	}
 	s := &Server{opts: opts, data: opts.Data, log: opts.Logger, counts: map[string]int64{}}
+	if opts.Workers > 0 {
+		s.workers = make(chan struct{}, opts.Workers)
+	}
 	s.sessions.init()
 	s.faults.init()
 	return s
@@ -97,10 +120,52 @@ func (s *Server) ResetCounters() {
 	s.counts = map[string]int64{}
 	s.countMu.Unlock()
 	s.peak.Store(s.inFlight.Load())
+	s.peakQ.Store(s.queued.Load())
+	s.peakS.Store(s.serving.Load())
 }
 
-// MaxConcurrent returns the peak number of requests in flight at once.
+// MaxConcurrent returns the peak number of requests in flight at once
+// (arrived and not yet answered, those waiting for a worker included).
 func (s *Server) MaxConcurrent() int64 { return s.peak.Load() }
+
+// MaxQueued returns the peak number of requests that waited for a worker
+// at once (always 0 without Options.Workers).
+func (s *Server) MaxQueued() int64 { return s.peakQ.Load() }
+
+// MaxInService returns the peak number of requests being served at once
+// (never more than Options.Workers when that is set).
+func (s *Server) MaxInService() int64 { return s.peakS.Load() }
+
+// raise sets *peak to n when n is larger.
+func raise(peak *atomic.Int64, n int64) {
+	for {
+		p := peak.Load()
+		if n <= p || peak.CompareAndSwap(p, n) {
+			return
+		}
+	}
+}
+
+// takeWorker waits for a free worker (Options.Workers); false when the
+// client gave up first. release gives it back.
+func (s *Server) takeWorker(r *http.Request) (release func(), ok bool) {
+	if s.workers == nil {
+		return func() {}, true
+	}
+	select {
+	case s.workers <- struct{}{}:
+		return func() { <-s.workers }, true
+	default:
+	}
+	raise(&s.peakQ, s.queued.Add(1))
+	defer s.queued.Add(-1)
+	select {
+	case s.workers <- struct{}{}:
+		return func() { <-s.workers }, true
+	case <-r.Context().Done():
+		return nil, false
+	}
+}
 
 func (s *Server) count(kind string) {
 	s.countMu.Lock()
@@ -110,20 +175,27 @@ func (s *Server) count(kind string) {
 
 // ServeHTTP routes a request, applying any injected fault first.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	n := s.inFlight.Add(1)
+	raise(&s.peak, s.inFlight.Add(1))
 	defer s.inFlight.Add(-1)
-	for {
-		p := s.peak.Load()
-		if n <= p || s.peak.CompareAndSwap(p, n) {
-			break
-		}
+	release, ok := s.takeWorker(r)
+	if !ok {
+		return
 	}
+	defer release()
+	raise(&s.peakS, s.serving.Add(1))
+	defer s.serving.Add(-1)
 	kind, handler := s.route(r)
 	s.count(kind)
 	start := time.Now()
 	fw, ok := s.faults.apply(kind, w, r)
 	if !ok {
 		return // the fault answered (or dropped) the request
+	}
+	// Django's CsrfViewMiddleware checks every unsafe request that reached
+	// a view, before the view's own login_required.
+	if kind != "not_found" && kind != "redirect" && !safeMethod(r.Method) && !checkCSRF(fw, r) {
+		fw.finish()
+		return
 	}
 	handler(fw, r)
 	fw.finish()
@@ -152,6 +224,8 @@ func (s *Server) route(r *http.Request) (string, http.HandlerFunc) {
 		return "api_versions", s.handleVersions
 	case strings.HasPrefix(p, "/api/v0/"):
 		return s.routeAPI(r)
+	case p == "/webgateway/proj/list/":
+		return "proj_list", s.handleProjList
 	case strings.HasPrefix(p, "/webgateway/") || strings.HasPrefix(p, "/webclient/imgData/"):
 		return s.routeWebgateway(r)
 	case p == "/webclient/keepalive_ping/":
@@ -178,7 +252,7 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("reset") == "1" {
 		s.ResetCounters()
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"requests": counts, "maxConcurrent": s.MaxConcurrent()})
+	writeJSON(w, http.StatusOK, map[string]any{"requests": counts, "maxConcurrent": s.MaxConcurrent(), "maxQueued": s.MaxQueued(), "maxInService": s.MaxInService()})
 }
 
 // djangoNotFound is Django's answer for a URL that matches no route.

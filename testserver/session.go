@@ -21,6 +21,8 @@ type omeroSession struct {
 	uuid     string
 	id       int64
 	userID   int64
+	server   int  // the OMERO server (Options.Servers) it lives on
+	public   bool // made for the public user: serves public URLs only
 	lastUsed time.Time
 	dead     bool
 }
@@ -49,13 +51,13 @@ func newUUID() string {
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// newOmeroSession starts an OMERO session for user.
-func (s *Server) newOmeroSession(userID int64) *omeroSession {
+// newOmeroSession starts an OMERO session for user on server.
+func (s *Server) newOmeroSession(userID int64, server int, public bool) *omeroSession {
 	st := &s.sessions
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.nextID++
-	os := &omeroSession{uuid: newUUID(), id: st.nextID, userID: userID, lastUsed: time.Now()}
+	os := &omeroSession{uuid: newUUID(), id: st.nextID, userID: userID, server: server, public: public, lastUsed: time.Now()}
 	st.omero[os.uuid] = os
 	return os
 }
@@ -91,14 +93,33 @@ func (s *Server) ExpireSessions() {
 	}
 }
 
-// NewSessionKey starts an OMERO session for a user, as `omero login` would,
-// and returns its uuid for `?bsession=`. It returns "" for an unknown user.
+// LiveSessions counts the OMERO sessions of a user that are still alive
+// (neither logged out nor expired), for tests that check a logout.
+func (s *Server) LiveSessions(user string) int {
+	e := s.userByName(user)
+	if e == nil {
+		return 0
+	}
+	s.sessions.mu.Lock()
+	defer s.sessions.mu.Unlock()
+	n := 0
+	for _, os := range s.sessions.omero {
+		if os.userID == e.ID && !os.dead && time.Since(os.lastUsed) <= s.opts.SessionIdle {
+			n++
+		}
+	}
+	return n
+}
+
+// NewSessionKey starts an OMERO session for a user on server 1, as `omero
+// login` would, and returns its uuid for `?bsession=`. It returns "" for an
+// unknown user.
 func (s *Server) NewSessionKey(user string) string {
 	e := s.userByName(user)
 	if e == nil {
 		return ""
 	}
-	return s.newOmeroSession(e.ID).uuid
+	return s.newOmeroSession(e.ID, 1, false).uuid
 }
 
 func (s *Server) userByName(name string) *Experimenter {
@@ -118,36 +139,92 @@ func (s *Server) userByID(id int64) *Experimenter {
 	return s.data.Experimenters[id]
 }
 
-// currentUser is login_required: the user of the request's session, joining
-// ?bsession= or falling back to the public user as OMERO.web does. ok is
-// false when nobody is logged in.
-func (s *Server) currentUser(w http.ResponseWriter, r *http.Request) (*Experimenter, bool) {
-	if key := r.URL.Query().Get("bsession"); key != "" {
-		s.sessions.mu.Lock()
-		os := s.sessions.omero[key]
-		s.sessions.mu.Unlock()
-		if os != nil && s.alive(os) {
-			s.bindWebSession(w, os)
-			return s.userByID(os.userID), true
-		}
+// publicURL is login_required's is_valid_public_url: public access on,
+// a GET (omero.web.public.get_only), and a path the URL filter matches.
+func (s *Server) publicURL(r *http.Request) bool {
+	if !s.opts.Public || r.Method != http.MethodGet {
+		return false
 	}
-	if c, err := r.Cookie("sessionid"); err == nil {
-		s.sessions.mu.Lock()
-		os := s.sessions.web[c.Value]
-		s.sessions.mu.Unlock()
-		if os != nil && s.alive(os) {
-			if e := s.userByID(os.userID); e != nil {
-				return e, true
+	return s.opts.PublicURLFilter == nil || s.opts.PublicURLFilter.MatchString(r.URL.Path)
+}
+
+// webSession is the OMERO session the request's "sessionid" cookie is bound
+// to (the Django session's connector), with the cookie; nil when none.
+func (s *Server) webSession(r *http.Request) (*omeroSession, string) {
+	c, err := r.Cookie("sessionid")
+	if err != nil {
+		return nil, ""
+	}
+	s.sessions.mu.Lock()
+	defer s.sessions.mu.Unlock()
+	return s.sessions.web[c.Value], c.Value
+}
+
+// currentUser is login_required's get_connection: the user of the request's
+// session, joining ?bsession= or falling back to the public user as
+// omeroweb/decorators.py does. ok is false when nobody is logged in.
+//
+// A ?bsession= join needs a server id: the web session's, else the request's
+// server=, else the only configured one; with several servers and neither,
+// there is no authenticated connection at all.
+func (s *Server) currentUser(w http.ResponseWriter, r *http.Request) (*Experimenter, bool) {
+	public := s.publicURL(r)
+	web, cookie := s.webSession(r)
+	if key := r.URL.Query().Get("bsession"); key != "" {
+		server := 0
+		switch {
+		case web != nil:
+			server = web.server
+		case r.URL.Query().Has("server"):
+			server, _ = strconv.Atoi(r.URL.Query().Get("server"))
+		case s.opts.Servers == 1:
+			server = 1
+		}
+		if server != 0 {
+			s.sessions.mu.Lock()
+			os := s.sessions.omero[key]
+			s.sessions.mu.Unlock()
+			if os != nil && os.server == server && s.alive(os) {
+				s.bindWebSession(w, os)
+				return s.userByID(os.userID), true
 			}
 		}
+	} else if web != nil {
+		if s.alive(web) {
+			if web.public && !public {
+				// An anonymous connection outside the public URLs: none.
+				return nil, false
+			}
+			if e := s.userByID(web.userID); e != nil {
+				return e, true
+			}
+		} else {
+			s.sessions.mu.Lock()
+			delete(s.sessions.web, cookie)
+			s.sessions.mu.Unlock()
+		}
 	}
-	if s.opts.Public {
+	if public {
 		if e := s.userByName("public"); e != nil {
-			s.bindWebSession(w, s.newOmeroSession(e.ID))
+			s.bindWebSession(w, s.newOmeroSession(e.ID, 1, true))
 			return e, true
 		}
 	}
 	return nil, false
+}
+
+// isPublicUser is decorators.is_public_user: the request is served by a
+// web session made for the public user (its cookie's, or the one
+// currentUser just made for a request that came without one).
+func (s *Server) isPublicUser(r *http.Request) bool {
+	if r.URL.Query().Get("bsession") != "" {
+		return false
+	}
+	web, _ := s.webSession(r)
+	if web != nil && s.alive(web) {
+		return web.public
+	}
+	return s.publicURL(r)
 }
 
 // apiUser answers 403 "Not logged in" for the JSON API when nobody is.
@@ -166,121 +243,95 @@ func (s *Server) gatewayUser(w http.ResponseWriter, r *http.Request) (*Experimen
 	if ok {
 		return e, true
 	}
-	if r.Header.Get("X-Requested-With") == "XMLHttpRequest" {
-		w.WriteHeader(http.StatusForbidden)
-		return nil, false
-	}
-	http.Redirect(w, r, "/webclient/login/?url="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
+	notLoggedIn(w, r, r.URL.RequestURI())
 	return nil, false
 }
 
-// checkCSRF is Django's CsrfViewMiddleware for unsafe methods: the
-// csrftoken cookie and the X-CSRFToken header (or csrfmiddlewaretoken form
-// field) must be present, well formed and equal. Failure: 403 JSON through
-// OMERO.web's CSRF_FAILURE_VIEW.
-func checkCSRF(w http.ResponseWriter, r *http.Request) bool {
-	fail := func(reason string) bool {
-		writeJSON(w, http.StatusForbidden, map[string]any{"message": "CSRF Failed: " + reason})
-		return false
+// notLoggedIn is on_not_logged_in: 403 with no body for XHR, else a
+// redirect to the login page that comes back to url.
+func notLoggedIn(w http.ResponseWriter, r *http.Request, back string) {
+	if r.Header.Get("X-Requested-With") == "XMLHttpRequest" {
+		w.WriteHeader(http.StatusForbidden)
+		return
 	}
-	c, err := r.Cookie("csrftoken")
-	if err != nil || c.Value == "" {
-		return fail("CSRF cookie not set.")
-	}
-	tok := r.Header.Get("X-CSRFToken")
-	if tok == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		tok = r.PostFormValue("csrfmiddlewaretoken")
-	}
-	if tok == "" {
-		return fail("CSRF token missing.")
-	}
-	if !wellFormedToken(tok) {
-		return fail("CSRF token has incorrect length.")
-	}
-	if tok != c.Value {
-		return fail("CSRF token incorrect.")
-	}
-	return true
+	http.Redirect(w, r, "/webclient/login/?url="+url.QueryEscape(back), http.StatusFound)
 }
 
-func wellFormedToken(t string) bool {
-	if len(t) != 32 && len(t) != 64 {
-		return false
-	}
-	for _, ch := range t {
-		if !('a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
-// handleToken is /api/v0/token/: the CSRF token, also set as cookie.
-func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
-	tok := ""
-	if c, err := r.Cookie("csrftoken"); err == nil && wellFormedToken(c.Value) {
-		tok = c.Value
-	} else {
-		tok = randomHex(16)
-		http.SetCookie(w, &http.Cookie{Name: "csrftoken", Value: tok, Path: "/", MaxAge: 31449600, SameSite: http.SameSiteLaxMode})
-	}
-	writeAPI(w, http.StatusOK, map[string]any{"data": tok})
-}
-
-// handleLogin is /api/v0/login/.
+// handleLogin is /api/v0/login/ (webgateway's LoginView); the CSRF check
+// has run before (ServeHTTP).
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		writeAPI(w, http.StatusMethodNotAllowed, map[string]any{"message": "POST only with username, password, server and csrftoken"})
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "POST only with username, password, server and csrftoken"})
 		return
 	}
-	if !checkCSRF(w, r) {
-		return
-	}
-	var username, password, server string
+	fields := map[string]string{}
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		var body map[string]any
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&body); err == nil {
-			username, _ = body["username"].(string)
-			password, _ = body["password"].(string)
-			switch v := body["server"].(type) {
-			case string:
-				server = v
-			case float64:
-				server = strconv.FormatFloat(v, 'f', -1, 64)
+			for _, k := range []string{"username", "password", "server"} {
+				switch v := body[k].(type) {
+				case string:
+					fields[k] = v
+				case float64:
+					fields[k] = strconv.FormatFloat(v, 'f', -1, 64)
+				}
 			}
 		}
 	} else {
 		r.ParseForm()
-		username, password, server = r.PostFormValue("username"), r.PostFormValue("password"), r.PostFormValue("server")
+		for _, k := range []string{"username", "password", "server"} {
+			fields[k] = r.PostFormValue(k)
+		}
 	}
-	var missing []string
-	if username == "" {
-		missing = append(missing, "username")
+	// LoginForm (webadmin/forms.py): username (stripped), password (not
+	// stripped), then server, added last by the form's __init__. Errors
+	// are "<Label>: <error>" joined by spaces.
+	username, password, server := strings.TrimSpace(fields["username"]), fields["password"], strings.TrimSpace(fields["server"])
+	var errs []string
+	switch {
+	case username == "":
+		errs = append(errs, "Username: This field is required.")
+	case username == "guest":
+		errs = append(errs, "Username: Guest account is not supported.")
 	}
 	if password == "" {
-		missing = append(missing, "password")
+		errs = append(errs, "Password: This field is required.")
 	}
-	if len(missing) > 0 {
-		writeAPI(w, http.StatusForbidden, map[string]any{"message": "This field is required. (" + strings.Join(missing, ", ") + ")"})
+	if server == "" {
+		errs = append(errs, "Server: This field is required.")
+	} else if id, err := strconv.Atoi(server); err != nil {
+		// ServerModelChoiceField.to_python calls int() unguarded: a
+		// ValueError, Django's 500 page.
+		serverError(w)
+		return
+	} else if id < 1 || id > s.opts.Servers {
+		errs = append(errs, "Server: Select a valid choice. That choice is not one of the available choices.")
+	}
+	if len(errs) > 0 {
+		writeJSON(w, http.StatusForbidden, map[string]any{"message": strings.Join(errs, " ")})
 		return
 	}
-	if server != "" && server != "1" {
-		writeAPI(w, http.StatusForbidden, map[string]any{"message": "Select a valid choice. " + server + " is not one of the available choices."})
-		return
-	}
+	serverID, _ := strconv.Atoi(server)
 	e := s.userByName(username)
 	if e == nil || e.Password != password || username == "public" {
-		writeAPI(w, http.StatusForbidden, map[string]any{"message": "Connection not available, please check your user name and password."})
+		writeJSON(w, http.StatusForbidden, map[string]any{"message": "Connection not available, please check your user name and password."})
 		return
 	}
-	os := s.newOmeroSession(e.ID)
+	os := s.newOmeroSession(e.ID, serverID, false)
 	s.bindWebSession(w, os)
 	groups := append([]int64(nil), e.Groups...)
-	writeAPI(w, http.StatusOK, map[string]any{"success": true, "eventContext": map[string]any{
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "eventContext": map[string]any{
 		"sessionId": os.id, "sessionUuid": os.uuid, "userId": e.ID, "userName": e.UserName,
 		"groupId": groups[0], "groupName": s.groupName(groups[0]), "isAdmin": false,
 		"eventId": -1, "eventType": "User", "memberOfGroups": groups, "leaderOfGroups": []int64{},
 	}})
+}
+
+// serverError is Django's page for an unhandled exception (DEBUG off).
+func serverError(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	w.Write([]byte("<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Server Error (500)</title>\n</head>\n<body>\n  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n"))
 }
 
 func (s *Server) groupName(id int64) string {
@@ -292,36 +343,37 @@ func (s *Server) groupName(id int64) string {
 	return ""
 }
 
-// handleKeepalive is /webclient/keepalive_ping/.
+// handleKeepalive is /webclient/keepalive_ping/: webclient's login_required
+// with ignore_login_fail, which answers a plain 200 "Connection Failed"
+// (Django's default text/html) instead of a redirect.
 func (s *Server) handleKeepalive(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain")
-	if c, err := r.Cookie("sessionid"); err == nil {
-		s.sessions.mu.Lock()
-		os := s.sessions.web[c.Value]
-		s.sessions.mu.Unlock()
-		if os != nil && s.alive(os) {
-			w.Write([]byte("OK"))
-			return
-		}
+	if _, ok := s.currentUser(w, r); ok {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("OK"))
+		return
 	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Write([]byte("Connection Failed"))
 }
 
-// handleLogout is POST /webclient/logout/: ends the session.
+// handleLogout is /webclient/logout/ (login_required with
+// login_redirect="webindex"): GET shows a form asking to confirm, POST
+// closes the OMERO session and flushes the web session. The CSRF check of
+// the POST has run before (ServeHTTP).
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.currentUser(w, r); !ok {
+		notLoggedIn(w, r, "/webclient/")
+		return
+	}
 	if r.Method != http.MethodPost {
-		w.WriteHeader(http.StatusMethodNotAllowed)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte("<!DOCTYPE html><html><head><title>OMERO.web</title></head><body><form action=\"/webclient/logout/\" method=\"post\"><p>Do you want to log out?</p><input type=\"submit\" value=\"Yes\"></form></body></html>"))
 		return
 	}
-	if !checkCSRF(w, r) {
-		return
-	}
-	if c, err := r.Cookie("sessionid"); err == nil {
+	if os, cookie := s.webSession(r); os != nil {
 		s.sessions.mu.Lock()
-		if os := s.sessions.web[c.Value]; os != nil {
-			os.dead = true
-		}
-		delete(s.sessions.web, c.Value)
+		os.dead = true
+		delete(s.sessions.web, cookie)
 		s.sessions.mu.Unlock()
 	}
 	http.Redirect(w, r, "/webclient/login/", http.StatusFound)

@@ -102,6 +102,12 @@ func levelSize(im *Image, v int) (int, int, float64) {
 
 func (s *Server) handleImgData(w http.ResponseWriter, r *http.Request, args []string) {
 	im, ok := s.visibleImage(w, r, args[0])
+	if !ok && s.isPublicUser(r) {
+		// imageData_json: to the public user, an image it cannot see is an
+		// empty 403 ("should try logging in"), not a 404.
+		w.WriteHeader(http.StatusForbidden)
+		return
+	}
 	if !ok {
 		notFoundText(w, "Image:"+args[0]+" not found")
 		return
@@ -135,7 +141,7 @@ func (s *Server) handleImgData(w http.ResponseWriter, r *http.Request, args []st
 		if i < len(im.Channels) && im.Channels[i].Emission > 0 {
 			emission = im.Channels[i].Emission
 		}
-		c := obj{"emissionWave": emission, "label": ch.Label, "color": ch.Color.Hex(), "inverted": ch.Inverted,
+		c := obj{"emissionWave": emission, "label": channelLabel(im, i), "color": ch.Color.Hex(), "inverted": ch.Inverted,
 			"reverseIntensity": ch.Inverted, "family": ch.Family, "coefficient": ch.Coefficient,
 			"window": obj{"min": ch.Min, "max": ch.Max, "start": ch.Start, "end": ch.End}, "active": ch.Active}
 		if ch.LUT != "" {

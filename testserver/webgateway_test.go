@@ -9,10 +9,8 @@ import (
 )
 
 func bigImage(s *Server) int64 {
-	for id, im := range s.Data().Images {
-		if im.Levels > 1 {
-			return id
-		}
+	if ids := s.Data().ImageIDs(func(im Image) bool { return im.Levels > 1 }); len(ids) > 0 {
+		return ids[0]
 	}
 	return 0
 }

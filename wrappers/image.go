@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,18 +50,20 @@ func length(l *gateway.Length) *Length {
 	return &Length{Value: l.Value, Unit: l.Unit, Symbol: l.Symbol}
 }
 
-// channelLabels names channels as OMERO.web does: the name, else the
-// emission wavelength, else the 1-based index.
+// channelLabels names channels as OMERO.web does (omero-py's
+// ChannelWrapper.getLabel): the name unless empty or only whitespace, else
+// the emission wavelength (an integer when it is one), else the 0-based
+// index.
 func channelLabels(chs []gateway.Channel) []string {
 	labels := make([]string, len(chs))
 	for i, ch := range chs {
 		switch {
-		case ch.Name != nil && *ch.Name != "":
+		case ch.Name != nil && strings.TrimSpace(*ch.Name) != "":
 			labels[i] = *ch.Name
 		case ch.EmissionWavelength != nil:
-			labels[i] = strconv.FormatFloat(ch.EmissionWavelength.Value, 'g', -1, 64)
+			labels[i] = strconv.FormatFloat(ch.EmissionWavelength.Value, 'f', -1, 64)
 		default:
-			labels[i] = strconv.Itoa(i + 1)
+			labels[i] = strconv.Itoa(i)
 		}
 	}
 	return labels
@@ -176,7 +179,7 @@ func imageInfo(d *gateway.ImgData) (*render.ImageInfo, error) {
 		}
 		label := ch.Label
 		if label == "" {
-			label = strconv.Itoa(i + 1)
+			label = strconv.Itoa(i) // getLabel's last resort: the 0-based index
 		}
 		info.Settings.Channels = append(info.Settings.Channels, render.Channel{
 			Label: label, Active: ch.Active, Start: ch.Window.Start, End: ch.Window.End,

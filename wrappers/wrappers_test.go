@@ -2,7 +2,6 @@ package wrappers
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -14,9 +13,7 @@ import (
 
 func client(t *testing.T, reg *Registry) (*testserver.Server, *Client) {
 	t.Helper()
-	ts := testserver.New(testserver.Options{})
-	hs := httptest.NewServer(ts)
-	t.Cleanup(hs.Close)
+	hs := testserver.Start(t, testserver.Options{})
 	log := logrus.New()
 	log.SetLevel(logrus.ErrorLevel)
 	conn, err := gateway.Connect(context.Background(), gateway.Config{BaseURL: hs.URL, Username: "demo", Password: "demo", Logger: log})
@@ -24,7 +21,7 @@ func client(t *testing.T, reg *Registry) (*testserver.Server, *Client) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return ts, NewClient(conn, reg)
+	return hs.Server, NewClient(conn, reg)
 }
 
 func find(t *testing.T, objs []Object, name string) Object {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omerofs/omerofs/fs/fusetest"
 	"github.com/omerofs/omerofs/render"
 )
 
@@ -35,7 +35,7 @@ func TestBenchTable(t *testing.T) {
 	if os.Getenv("OMEROFS_BENCH") == "" {
 		t.Skip("the benchmark table runs under make bench (OMEROFS_BENCH=1)")
 	}
-	requireFUSE(t)
+	fusetest.RequireFUSE(t)
 	set := os.Getenv("OMEROFS_BENCH_SET")
 	if set == "" {
 		set = "10000,1024,1024,3,uint16"
@@ -60,18 +60,15 @@ func TestBenchTable(t *testing.T) {
 	mount := exec.Command(bin, "mount", "--user", "demo", "--cache-size", "256MiB", "--max-requests", strconv.Itoa(maxRequests),
 		"--metrics-addr", "127.0.0.1:"+metricsPort, base, dir)
 	mount.Env = append(os.Environ(), "OMERO_PASSWORD=demo")
-	stderr, _ := mount.StderrPipe()
+	var mountLog lockedBuffer
+	mount.Stderr = &mountLog
 	if err := mount.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { mount.Process.Signal(os.Interrupt); mount.Wait() }()
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), "mounted") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, stderr)
+	exited := make(chan struct{})
+	go func() { mount.Wait(); close(exited) }()
+	defer func() { mount.Process.Signal(os.Interrupt); <-exited }()
+	fusetest.WaitMountedOrExit(t, dir, exited, mountLog.String)
 	ds := filepath.Join(dir, "projects", "Benchmark", "Benchmark")
 	os.ReadDir(filepath.Join(dir, "projects", "Benchmark"))
 
@@ -183,12 +180,15 @@ func TestBenchTable(t *testing.T) {
 		os.ReadFile(paths[0])
 	}
 	warm := float64(len(data)*warmN) / time.Since(start).Seconds()
-	shm := filepath.Join(os.TempDir(), "omerofs-bench.png")
-	if _, err := os.Stat("/dev/shm"); err == nil {
-		shm = "/dev/shm/omerofs-bench.png"
+	// A folder of its own on tmpfs (t.TempDir() is on disk), removed after.
+	shmDir, err := os.MkdirTemp("/dev/shm", "omerofs-bench")
+	if err != nil {
+		shmDir = t.TempDir()
+	} else {
+		defer os.RemoveAll(shmDir)
 	}
+	shm := filepath.Join(shmDir, "image.png")
 	os.WriteFile(shm, data, 0o644)
-	defer os.Remove(shm)
 	start = time.Now()
 	for i := 0; i < warmN; i++ {
 		os.ReadFile(shm)

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/http/httptest"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,25 +14,37 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omerofs/omerofs/fs/fusetest"
 	"github.com/omerofs/omerofs/testserver"
 )
 
-// buildBinary compiles omerofs once for the CLI tests.
+// buildOnce holds the omerofs binary the CLI tests build once, in binDir.
 var buildOnce struct {
 	sync.Once
 	path string
 	err  error
 }
 
+// binDir is this test binary's temporary folder for the omerofs binary,
+// removed by TestMain when the tests end.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "omerofs-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 func omerofsBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "omerofs-bin")
-		if err != nil {
-			buildOnce.err = err
-			return
-		}
-		buildOnce.path = filepath.Join(dir, "omerofs")
+		buildOnce.path = filepath.Join(binDir, "omerofs")
 		out, err := exec.Command("go", "build", "-o", buildOnce.path, ".").CombinedOutput()
 		if err != nil {
 			buildOnce.err = errors.New(string(out))
@@ -91,8 +103,7 @@ func TestHelpHasExamples(t *testing.T) {
 // unreachable server or a bad mountpoint give one clear line and a non-zero
 // exit, and leave no mount behind.
 func TestMountFailuresSayOneLine(t *testing.T) {
-	hs := httptest.NewServer(testserver.New(testserver.Options{}))
-	defer hs.Close()
+	hs := testserver.Start(t, testserver.Options{})
 	empty := t.TempDir()
 	full := t.TempDir()
 	if err := os.WriteFile(filepath.Join(full, "x"), nil, 0o644); err != nil {
@@ -134,8 +145,8 @@ func TestMountFailuresSayOneLine(t *testing.T) {
 // images from several goroutines, sends SIGTERM in the middle, and expects a
 // clean exit with the mount gone.
 func TestDemoUnmountsOnSIGTERMWithReadsInFlight(t *testing.T) {
-	requireFUSE(t)
-	dir := filepath.Join(t.TempDir(), "mnt")
+	fusetest.RequireFUSE(t)
+	dir := fusetest.Dir(t)
 	cmd, logs := startMount(t, nil, "demo", dir)
 	defer cmd.Process.Kill()
 	var files []string
@@ -173,18 +184,7 @@ func TestDemoUnmountsOnSIGTERMWithReadsInFlight(t *testing.T) {
 		t.Fatal("demo did not exit within 30s of SIGTERM")
 	}
 	wg.Wait()
-	if mounted, _ := isMountpoint(dir); mounted {
+	if fusetest.Mounted(dir) {
 		t.Fatalf("%s is still mounted after SIGTERM", dir)
-	}
-}
-
-// requireFUSE skips, loudly, only where FUSE truly cannot work.
-func requireFUSE(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		t.Skipf("SKIPPING FUSE TEST: /dev/fuse is absent (%v); this test mounts for real and runs in CI", err)
-	}
-	if _, err := exec.LookPath("fusermount3"); err != nil && os.Geteuid() != 0 {
-		t.Skipf("SKIPPING FUSE TEST: no fusermount3 and not root; run 'make deps'")
 	}
 }

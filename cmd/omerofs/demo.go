@@ -84,7 +84,7 @@ Press Ctrl-C here to unmount.
 
 func newServeDemoCmd() *cobra.Command {
 	var listen, synthetic string
-	var public bool
+	var public, stats bool
 	cmd := &cobra.Command{
 		Use:   "serve-demo [--listen ADDR]",
 		Short: "Run only the demo OMERO.web server (default 127.0.0.1:4080)",
@@ -97,7 +97,7 @@ as a read-only public user (on by default here, so that curl shows data at once;
   OMERO_PASSWORD=alice omerofs mount --user alice http://127.0.0.1:4080 /tmp/alice`,
 		Args: argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := testserver.Options{Public: public, Logger: logrus.StandardLogger()}
+			opts := testserver.Options{Public: public, Logger: logrus.StandardLogger(), Stats: stats}
 			if synthetic != "" {
 				var n, w, h, c int
 				var pt string
@@ -112,6 +112,8 @@ as a read-only public user (on by default here, so that curl shows data at once;
 	}
 	cmd.Flags().StringVar(&synthetic, "synthetic", "", "serve a benchmark data set instead: N,WIDTH,HEIGHT,CHANNELS,TYPE (one project, one dataset)")
 	cmd.Flags().MarkHidden("synthetic")
+	cmd.Flags().BoolVar(&stats, "stats", false, "serve the request counters as JSON at /testserver/stats (for the desktop tests; on with --synthetic)")
+	cmd.Flags().MarkHidden("stats")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4080", "address to listen on")
 	cmd.Flags().BoolVar(&public, "public", true, "serve requests without a session as a read-only public user (--public=false to require a login)")
 	return cmd

@@ -1,15 +1,13 @@
 package main
 
 import (
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/omerofs/omerofs/fs/fusetest"
 	"github.com/omerofs/omerofs/testserver"
 )
 
@@ -35,44 +33,46 @@ func TestFstabArgsAndFlags(t *testing.T) {
 	}
 }
 
-// TestMountTypeFuseOmerofs mounts through mount(8) and mount.fuse3, as an
-// /etc/fstab line would: `mount -t fuse.omerofs URL DIR -o …`.
+// TestMountTypeFuseOmerofs mounts through mount.fuse3, the helper that
+// mount(8) runs for an /etc/fstab line of type fuse.omerofs, with the
+// arguments mount(8) gives it (source, target, -o options, -t type).
+// mount(8) itself runs helpers with a fixed PATH (/usr/local/bin among
+// them), so a user installs omerofs there; mount.fuse3 then starts
+// "omerofs" through /bin/sh, which looks it up in its PATH. This test puts
+// the binary in a temporary folder on that PATH instead of installing it.
 func TestMountTypeFuseOmerofs(t *testing.T) {
-	requireFUSE(t)
+	fusetest.RequireFUSE(t)
 	if os.Geteuid() != 0 {
-		t.Skip("SKIPPING: mount(8) with a fuse.* type needs root here")
+		t.Skip("SKIPPING: mount.fuse3 with a fuse.* type needs root here")
 	}
-	if _, err := exec.LookPath("mount.fuse3"); err != nil {
-		if _, err := os.Stat("/sbin/mount.fuse3"); err != nil {
+	helper, err := exec.LookPath("mount.fuse3")
+	if err != nil {
+		if helper, err = "/sbin/mount.fuse3", nil; !fileExists(helper) {
 			t.Skip("SKIPPING: no mount.fuse3 (fuse3 package); run 'make deps'")
 		}
 	}
-	hs := httptest.NewServer(testserver.New(testserver.Options{}))
-	defer hs.Close()
-	// mount(8) runs the helper with a fixed PATH: install it where that
-	// PATH looks, for this test only.
-	const installed = "/usr/local/bin/omerofs"
-	if _, err := os.Stat(installed); err == nil {
-		t.Skipf("SKIPPING: %s exists already and is not ours to replace", installed)
-	}
+	hs := testserver.Start(t, testserver.Options{})
+	bin := t.TempDir()
 	data, err := os.ReadFile(omerofsBinary(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(installed, data, 0o755); err != nil {
-		t.Skipf("SKIPPING: cannot install %s: %v", installed, err)
+	if err := os.WriteFile(filepath.Join(bin, "omerofs"), data, 0o755); err != nil {
+		t.Fatal(err)
 	}
-	defer os.Remove(installed)
+	// The background mount keeps its log in $TMPDIR: the test's own.
+	env := []string{"PATH=" + bin + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + t.TempDir(), "TMPDIR=" + t.TempDir()}
 	pw := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(pw, []byte("demo\n"), 0o600)
-	dir := filepath.Join(t.TempDir(), "mnt")
-	os.Mkdir(dir, 0o755)
-	cmd := exec.Command("mount", "-t", "fuse.omerofs", hs.URL, dir, "-o", "user=demo,password_file="+pw+",cache_size=64MiB,nodev")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("mount -t fuse.omerofs: %v\n%s", err, out)
+	dir := fusetest.Dir(t)
+	run := func(opts string) ([]byte, error) {
+		cmd := exec.Command(helper, hs.URL, dir, "-o", opts, "-t", "fuse.omerofs")
+		cmd.Env = env
+		return cmd.CombinedOutput()
 	}
-	defer syscall.Unmount(dir, syscall.MNT_DETACH)
+	if out, err := run("user=demo,password_file=" + pw + ",cache_size=64MiB,nodev"); err != nil {
+		t.Fatalf("mount.fuse3 -t fuse.omerofs: %v\n%s", err, out)
+	}
 	ents, err := os.ReadDir(filepath.Join(dir, "projects"))
 	if err != nil || len(ents) == 0 {
 		t.Fatalf("projects through the fstab mount: %d, %v", len(ents), err)
@@ -80,19 +80,16 @@ func TestMountTypeFuseOmerofs(t *testing.T) {
 	if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
 		t.Fatalf("umount: %v %s", err, out)
 	}
-	for i := 0; i < 100; i++ {
-		if m, _ := isMountpoint(dir); !m {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if m, _ := isMountpoint(dir); m {
-		t.Fatal("still mounted after umount")
-	}
-	// A bad password: mount(8) fails with omerofs's own line.
+	fusetest.WaitUnmounted(t, dir)
+	// A bad password: the mount fails with omerofs's own line.
 	os.WriteFile(pw, []byte("wrong\n"), 0o600)
-	out, err = exec.Command("mount", "-t", "fuse.omerofs", hs.URL, dir, "-o", "user=demo,password_file="+pw).CombinedOutput()
+	out, err := run("user=demo,password_file=" + pw)
 	if err == nil || !strings.Contains(string(out), "refused") {
-		t.Fatalf("bad password through mount(8): %v %s", err, out)
+		t.Fatalf("bad password through mount.fuse3: %v %s", err, out)
 	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -84,7 +84,7 @@ or any image viewer.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see 'omerofs %s --help')", err, cmd.Name())}
 	})
-	root.AddCommand(newMountCmd(a), newDemoCmd(), newServeDemoCmd(), newVersionCmd())
+	root.AddCommand(newMountCmd(a), newDemoCmd(), newServeDemoCmd(), newVersionCmd(), newGenDocsCmd())
 	return root
 }
 

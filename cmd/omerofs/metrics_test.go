@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,9 +16,7 @@ import (
 )
 
 func TestMetricsExposition(t *testing.T) {
-	ts := testserver.New(testserver.Options{})
-	hs := httptest.NewServer(ts)
-	defer hs.Close()
+	hs := testserver.Start(t, testserver.Options{})
 	log := logrus.New()
 	log.SetLevel(logrus.ErrorLevel)
 	conn, err := gateway.Connect(context.Background(), gateway.Config{BaseURL: hs.URL, Username: "demo", Password: "demo", Logger: log})

@@ -42,7 +42,7 @@ func mountOptions(p *mountParams) []option {
 		{name: "cache-size", ptr: &p.cacheSize, def: byteSize(defaultCacheSize), help: "bytes of rendered images kept in memory, e.g. 512MiB or 2GiB"},
 		{name: "metadata-ttl", ptr: &p.metadataTTL, def: fs.DefaultMetadataTTL, help: "how long a folder listing is trusted before it is fetched again"},
 		{name: "timeout", ptr: &p.timeout, def: gateway.DefaultTimeout, help: "timeout of one request to the server"},
-		{name: "max-requests", ptr: &p.maxRequests, def: gateway.DefaultMaxRequests, help: "most requests in flight to the server at once"},
+		{name: "max-requests", ptr: &p.maxRequests, def: gateway.DefaultMaxRequests, help: "most requests in flight to the server at once; OMERO.web serves 5 at a time by default (5 gunicorn sync workers), so 4 leaves one for everyone else"},
 		{name: "max-render-size", ptr: &p.maxRenderSize, def: fs.DefaultMaxRenderSize, help: "longest side of a rendered PNG; bigger images are scaled down to it"},
 		{name: "allow-other", ptr: &p.allowOther, def: false, help: "let other users see the mount (needs user_allow_other in /etc/fuse.conf)"},
 		{name: "fuse-debug", ptr: &p.fuseDebug, def: false, help: "log every FUSE operation (very verbose)"},
@@ -59,7 +59,7 @@ func serverOptions(p *mountParams) []option {
 		{name: "user", ptr: &p.user, def: "", env: "OMERO_USER", help: "OMERO user name (default $OMERO_USER)"},
 		{name: "password-file", ptr: &p.passwordFile, def: "", help: "read the password from this file (default $OMERO_PASSWORD, else a prompt)"},
 		{name: "session-key", ptr: &p.sessionKey, def: "", env: "OMERO_SESSION_KEY", secret: true, help: "join this existing OMERO session (default $OMERO_SESSION_KEY)"},
-		{name: "server", ptr: &p.serverID, def: gateway.DefaultServerID, help: "id of the OMERO server among those OMERO.web offers"},
+		{name: "server", ptr: &p.serverID, def: gateway.DefaultServerID, help: "id of the OMERO server among those OMERO.web offers (see its /api/v0/servers/); sent with --session-key, which an OMERO.web with several servers needs"},
 		{name: "group", ptr: &p.group, def: "", help: "show only this group's data (name or id; default: all your groups)"},
 		{name: "insecure", ptr: &p.insecure, def: false, help: "do not verify the server's TLS certificate (unsafe)"},
 	}

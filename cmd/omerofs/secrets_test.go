@@ -1,77 +1,81 @@
 package main
 
 import (
-	"bufio"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
-	"time"
 
+	"github.com/omerofs/omerofs/fs/fusetest"
 	"github.com/omerofs/omerofs/testserver"
 )
 
-// startMount runs `omerofs mount` with env and args, waits for the mount,
-// and returns the command and a function giving its stderr so far.
-func startMount(t *testing.T, env []string, args ...string) (*exec.Cmd, func() string) {
+// mountProc is an omerofs process started by startMount. Its Wait may be
+// called more than once (startMount's own watcher waits for it too).
+type mountProc struct {
+	*exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+func (p *mountProc) Wait() error { <-p.done; return p.err }
+
+// lockedBuffer collects a process's stderr while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startMount runs omerofs with env and args (the mountpoint last), waits
+// until the mountpoint is mounted (a state, not a log line), and returns the
+// process and a function giving its stderr so far. A process still running
+// at the test's end is killed.
+func startMount(t *testing.T, env []string, args ...string) (*mountProc, func() string) {
 	t.Helper()
+	dir := args[len(args)-1]
 	cmd := exec.Command(omerofsBinary(t), args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
-	pipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	lines := make(chan string, 1000)
-	go func() {
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	var log strings.Builder
-	deadline := time.After(60 * time.Second)
-	for !strings.Contains(log.String(), "mounted") {
+	p := &mountProc{Cmd: cmd, done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
 		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("omerofs exited before mounting:\n%s", log.String())
-			}
-			log.WriteString(l + "\n")
-		case <-deadline:
+		case <-p.done:
+		default:
 			cmd.Process.Kill()
-			t.Fatalf("no mount within 60s:\n%s", log.String())
+			<-p.done
 		}
-	}
-	return cmd, func() string {
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					return log.String()
-				}
-				log.WriteString(l + "\n")
-			case <-time.After(200 * time.Millisecond):
-				return log.String()
-			}
-		}
-	}
+	})
+	fusetest.WaitMountedOrExit(t, dir, p.done, stderr.String)
+	return p, stderr.String
 }
 
 // TestSecretsNeverLogged mounts with a password and then with a session
 // key, at debug level (every request logged), exercises the mount, and
 // greps everything the process printed.
 func TestSecretsNeverLogged(t *testing.T) {
-	requireFUSE(t)
-	ts := testserver.New(testserver.Options{})
-	hs := httptest.NewServer(ts)
-	defer hs.Close()
+	fusetest.RequireFUSE(t)
+	hs := testserver.Start(t, testserver.Options{})
+	ts := hs.Server
 	const password = "demo" // the demo user's; a secret like any other
 	key := "per-subtest"
 	for _, c := range []struct {
@@ -84,8 +88,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 		{"session key", nil, nil, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "mnt")
-			os.Mkdir(dir, 0o755)
+			dir := fusetest.Dir(t)
 			if c.name == "session key" {
 				key = ts.NewSessionKey("demo") // the password case's expiry killed older ones
 				c.env = []string{"OMERO_SESSION_KEY=" + key}
@@ -118,16 +121,12 @@ func TestSecretsNeverLogged(t *testing.T) {
 // mount without its process, and checks that the next mount there says
 // what happened and the exact command that fixes it.
 func TestDeadMountIsExplained(t *testing.T) {
-	requireFUSE(t)
-	dir := filepath.Join(t.TempDir(), "mnt")
+	fusetest.RequireFUSE(t)
+	dir := fusetest.Dir(t)
 	cmd, _ := startMount(t, nil, "demo", dir)
 	cmd.Process.Kill()
 	cmd.Wait()
-	defer func() {
-		if exec.Command("fusermount3", "-u", dir).Run() != nil {
-			syscall.Unmount(dir, syscall.MNT_DETACH)
-		}
-	}()
+	defer fusetest.Unmount(t, dir)
 	code, _, stderr := run(t, nil, "demo", dir)
 	if code == 0 || !strings.Contains(stderr, "fusermount3 -u "+dir) || !strings.Contains(stderr, "not connected") {
 		t.Fatalf("exit %d, %q: want a non-zero exit that names the dead mount and the fusermount3 command", code, stderr)
