@@ -23,7 +23,7 @@ import (
 
 // Render modes (--render).
 const (
-	RenderAuto   = "auto"   // on the client where raw pixels are reachable
+	RenderAuto   = "auto"   // on the client where raw pixels are reachable plane by plane (or already fetched)
 	RenderServer = "server" // always the server's JPEG
 	RenderLocal  = "local"  // as auto; the server renders what no raw route reaches
 )
@@ -148,10 +148,25 @@ func (r *Root) renderer(img wrappers.ImageObject) render.Opener {
 	if r.raw.render == RenderServer {
 		return img
 	}
-	if _, ok := r.rawImage(img); !ok {
+	im, ok := r.rawImage(img)
+	if !ok {
+		return img
+	}
+	if r.raw.render == RenderAuto && r.raw.routes.Choose(im) == raw.OMETiff && !r.raw.holds(im.ID) {
+		// The export is the whole image, built by the server per request:
+		// worth it for one plane only once planes/ or image.ome.zarr/ has
+		// fetched it (--render local fetches it anyway).
 		return img
 	}
 	return localImage{ImageObject: img, root: r}
+}
+
+// holds reports whether the image's raw reader is open (its OME-TIFF
+// export fetched, or being fetched, for planes/ or image.ome.zarr/).
+func (v *rawView) holds(id int64) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.readers.Contains(id)
 }
 
 // localImage opens engines that render from the raw pixels.

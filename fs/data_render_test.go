@@ -109,3 +109,36 @@ func TestLocalRenderingPyramid(t *testing.T) {
 		t.Errorf("local %d×%d vs server tiles: mean %.2f, worst %.0f", got.Width, got.Height, mean, worst)
 	}
 }
+
+// On a bare OMERO.web (the OME-TIFF export only), --render auto renders
+// on the client only images whose export planes/ has fetched already: the
+// export is the whole image, too dear for one plane. --render local
+// fetches it.
+func TestLocalRenderingOMETiff(t *testing.T) {
+	m := mountTestServer(t, mountConfig{rawProbe: "histology.tif"})
+	m.server.ResetCounters() // the probe asked render_ome_tiff for its count
+	got := readPNG(t, filepath.Join(m.imageDir(t, "mitosis_01.dv"), "image.png"))
+	if m.server.Requests("render_image") != 1 || m.server.Requests("render_ome_tiff") != 0 {
+		t.Errorf("auto, export not fetched: %d render_image, %d render_ome_tiff requests",
+			m.server.Requests("render_image"), m.server.Requests("render_ome_tiff"))
+	}
+	if want, _ := m.server.RenderExpected(testImage(t, m, "mitosis_01.dv").ID); got.Width != want.Width {
+		t.Fatal("server rendering has the wrong size")
+	}
+	ti := testImage(t, m, "histology.tif")
+	checkPlaneFile(t, m, ti, 0, 1, 0)
+	m.server.ResetCounters()
+	got = readPNG(t, filepath.Join(m.imageDir(t, "histology.tif"), "image.png"))
+	want, _ := m.server.RenderExpected(ti.ID)
+	if n := m.server.Requests("render_image") + m.server.Requests("render_ome_tiff"); n != 0 || !bytes.Equal(got.Pix, want.Pix) {
+		t.Errorf("auto after planes/: %d requests, exact: %v", n, bytes.Equal(got.Pix, want.Pix))
+	}
+
+	l := mountTestServer(t, mountConfig{rawProbe: "histology.tif", fsOpts: Options{Render: RenderLocal}})
+	l.server.ResetCounters()
+	got = readPNG(t, filepath.Join(l.imageDir(t, "mitosis_01.dv"), "image.png"))
+	want, _ = l.server.RenderExpected(testImage(t, l, "mitosis_01.dv").ID)
+	if l.server.Requests("render_image") != 0 || l.server.Requests("render_ome_tiff") != 1 || !bytes.Equal(got.Pix, want.Pix) {
+		t.Errorf("local: %d render_image, %d render_ome_tiff, exact %v", l.server.Requests("render_image"), l.server.Requests("render_ome_tiff"), bytes.Equal(got.Pix, want.Pix))
+	}
+}

@@ -47,7 +47,7 @@ func mountOptions(p *mountParams) []option {
 		{name: "allow-other", ptr: &p.allowOther, def: false, help: "let other users see the mount (needs user_allow_other in /etc/fuse.conf)"},
 		{name: "fuse-debug", ptr: &p.fuseDebug, def: false, help: "log every FUSE operation (very verbose)"},
 		{name: "thumbnails", ptr: &p.thumbnails, def: false, help: "write OMERO's thumbnails of listed folders into the freedesktop thumbnail cache, so file managers need no full renders"},
-		{name: "render", ptr: &p.render, def: fs.RenderAuto, help: "where image PNGs are rendered: auto (here, losslessly from the raw pixels, where a raw pixel route reaches the image), server (the server's JPEG) or local (as auto)"},
+		{name: "render", ptr: &p.render, def: fs.RenderAuto, help: "where image PNGs are rendered: auto (here, losslessly from the raw pixels, where a raw route reads them plane by plane), server (the server's JPEG) or local (here wherever any raw route reaches the image)"},
 		{name: "metrics-addr", ptr: &p.metricsAddr, def: "", help: "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464"},
 	}
 }
