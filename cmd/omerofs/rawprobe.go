@@ -35,9 +35,11 @@ func probeRaw(ctx context.Context, conn *gateway.Conn, render string, log logrus
 	}
 	line := routes.Describe()
 	if len(routes.Available()) > 0 {
-		switch render {
-		case fs.RenderServer:
+		switch {
+		case render == fs.RenderServer:
 			line += "; images rendered by the server (--render server)"
+		case render != fs.RenderLocal && routes.Available()[0] == raw.OMETiff:
+			line += "; images rendered by the server, or here once planes/ has fetched their export (--render local: always here)"
 		default:
 			line += "; images rendered here from raw pixels where reachable (--render " + render + ")"
 		}

@@ -24,7 +24,7 @@ func TestStartupLineNamesRawRoute(t *testing.T) {
 		none bool
 	}{
 		{"none", testserver.Options{NoOMETiff: true}, "raw pixels: none found", true},
-		{"ome-tiff", testserver.Options{}, "raw pixels: OME-TIFF export, images up to 3192×3192 only; images rendered here", false},
+		{"ome-tiff", testserver.Options{}, "raw pixels: OME-TIFF export, images up to 3192×3192 only; images rendered by the server, or here once", false},
 		{"pixel-buffer", testserver.Options{PixelBuffer: true, NoOMETiff: true}, "raw pixels: pixel-buffer service; images rendered here", false},
 		{"zarr", testserver.Options{Zarr: true, NoOMETiff: true}, "raw pixels: omero-web-zarr; images rendered here", false},
 	} {
