@@ -264,6 +264,7 @@ type streamedFile struct {
 	size    int64
 	refused error // why the server will not send it, when known before reading
 	open    func(ctx context.Context) (io.ReadCloser, int64, error)
+	opened  int // open handles: the last close abandons an unfinished download
 }
 
 var (
@@ -299,6 +300,9 @@ func (f *streamedFile) Open(ctx context.Context, flags uint32) (gofs.FileHandle,
 		return nil, 0, f.root.refusal(f.what, refused)
 	}
 	f.root.openFiles.Add(1)
+	f.mu.Lock()
+	f.opened++
+	f.mu.Unlock()
 	flagsOut := uint32(fuse.FOPEN_NOFLUSH)
 	if !f.mutable {
 		flagsOut |= fuse.FOPEN_KEEP_CACHE
@@ -308,6 +312,13 @@ func (f *streamedFile) Open(ctx context.Context, flags uint32) (gofs.FileHandle,
 
 func (f *streamedFile) Release(ctx context.Context, fh gofs.FileHandle) syscall.Errno {
 	f.root.openFiles.Add(-1)
+	f.mu.Lock()
+	f.opened--
+	last := f.opened == 0
+	f.mu.Unlock()
+	if last {
+		f.root.data.spool.abandon(f.key)
+	}
 	return 0
 }
 

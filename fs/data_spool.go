@@ -25,6 +25,10 @@ import (
 // It sits behind fileSpool so that a shared disk cache can replace it.
 type fileSpool interface {
 	readAt(ctx context.Context, key string, size int64, open opener, dest []byte, off int64) (int, error)
+	// abandon stops the download of key if it is not finished: its last
+	// open file was closed (head -c, a file manager's peek), so nobody
+	// waits for the rest.
+	abandon(key string)
 	Close() error
 }
 
@@ -63,6 +67,7 @@ type spoolEntry struct {
 	readers  int
 	lastRead time.Time
 	changed  chan struct{} // closed and replaced on every progress
+	cancel   context.CancelFunc
 }
 
 var _ fileSpool = (*spool)(nil)
@@ -138,17 +143,33 @@ func (s *spool) entry(key string, size int64, open opener) (*spoolEntry, error) 
 	if err != nil {
 		return nil, fmt.Errorf("make a spool file: %w", err)
 	}
-	e := &spoolEntry{key: key, path: f.Name(), size: size, f: f, readers: 1, lastRead: time.Now(), changed: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &spoolEntry{key: key, path: f.Name(), size: size, f: f, readers: 1, lastRead: time.Now(), changed: make(chan struct{}), cancel: cancel}
 	s.entries[key] = e
-	go s.fill(e, open)
+	go s.fill(ctx, e, open)
 	return e, nil
+}
+
+func (s *spool) abandon(key string) {
+	s.mu.Lock()
+	e := s.entries[key]
+	s.mu.Unlock()
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	if !e.finished && e.err == nil {
+		e.cancel() // the fill fails with context.Canceled and removes its file
+	}
+	e.mu.Unlock()
 }
 
 // fill downloads the file into its entry. It runs apart from any reader
 // (they may come and go) and ends at the end of the file or at the
-// server's silence (the gateway's timeout).
-func (s *spool) fill(e *spoolEntry, open opener) {
-	err := s.download(e, open)
+// server's silence (the gateway's timeout), or when abandoned.
+func (s *spool) fill(ctx context.Context, e *spoolEntry, open opener) {
+	defer e.cancel()
+	err := s.download(ctx, e, open)
 	if err != nil && !errors.Is(err, errRefusedStart) && !errors.Is(err, gateway.ErrForbidden) && !errors.Is(err, context.Canceled) {
 		// One line for the failure, however many readers share it
 		// (refusals get theirs from the file, which can name it).
@@ -179,8 +200,7 @@ func (s *spool) fill(e *spoolEntry, open opener) {
 	s.evict()
 }
 
-func (s *spool) download(e *spoolEntry, open opener) error {
-	ctx := context.Background()
+func (s *spool) download(ctx context.Context, e *spoolEntry, open opener) error {
 	body, n, err := open(ctx)
 	if err != nil {
 		if errors.Is(err, gateway.ErrServer) {
@@ -214,6 +234,9 @@ func (s *spool) download(e *spoolEntry, open opener) error {
 			break
 		}
 		if rerr != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			return rerr
 		}
 	}
@@ -254,6 +277,7 @@ func (s *spool) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range s.entries {
+		e.cancel() // downloads still running stop
 		e.f.Close()
 	}
 	s.entries = map[string]*spoolEntry{}
@@ -263,11 +287,4 @@ func (s *spool) Close() error {
 	err := os.RemoveAll(s.dir)
 	s.dir = ""
 	return err
-}
-
-// spoolFolder is where the spool keeps its files, for tests ("" before use).
-func (s *spool) spoolFolder() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.dir
 }

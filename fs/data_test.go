@@ -2,6 +2,7 @@ package fs
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
@@ -366,5 +368,65 @@ func TestDataViewRecursiveListingCost(t *testing.T) {
 	}
 	if total > 5*1200+20 {
 		t.Errorf("%d requests", total)
+	}
+}
+
+// An image in no dataset whose one file the policy refuses: the server
+// says so in advance (archived_files: 404), so EACCES; in a dataset it
+// cannot tell, so EIO.
+func TestDataViewRefusedInAdvance(t *testing.T) {
+	data := testserver.DemoData()
+	data.Groups[1].BinaryAccess = "-image"
+	m := mountTestServer(t, mountConfig{serverOpts: testserver.Options{Data: data}})
+	orphan := idsNamed(data, "image", "orphan.tif")[0]
+	p := m.path("data", "images", strconv.FormatInt(orphan, 10), "original", "orphan.tif")
+	if _, err := os.ReadFile(p); !errors.Is(err, syscall.EACCES) {
+		t.Errorf("orphan: %v, want EACCES", err)
+	}
+	p = m.path("data", "projects", "Cell Biology", "Mitosis", "histology.tif", "original", "histology.tif")
+	if _, err := os.ReadFile(p); !errors.Is(err, syscall.EIO) {
+		t.Errorf("in a dataset: %v, want EIO", err)
+	}
+}
+
+// A reader that takes the start of a big original and closes it (head -c,
+// a file manager's peek) stops the download: nothing stays in the spool.
+func TestSpoolAbandonedDownload(t *testing.T) {
+	dir := t.TempDir()
+	s := newSpool(dir, logrus.New())
+	defer s.Close()
+	const size = 1 << 30
+	stopped := make(chan struct{})
+	open := func(ctx context.Context) (io.ReadCloser, int64, error) {
+		pr, pw := io.Pipe()
+		go func() {
+			pw.Write(make([]byte, 64<<10))
+			<-ctx.Done() // then the server stalls until the download is dropped
+			close(stopped)
+			pw.CloseWithError(ctx.Err())
+		}()
+		return pr, size, nil
+	}
+	buf := make([]byte, 4096)
+	if n, err := s.readAt(context.Background(), "k", size, open, buf, 0); err != nil || n != 4096 {
+		t.Fatalf("read: %d, %v", n, err)
+	}
+	s.abandon("k")
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the download goes on after it was abandoned")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(spoolFiles(t, dir)) != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if files := spoolFiles(t, dir); len(files) != 0 {
+		t.Errorf("left in the spool: %v", files)
+	}
+	// The next read starts afresh.
+	stopped = make(chan struct{})
+	if n, err := s.readAt(context.Background(), "k", size, open, buf, 100); err != nil || n != 4096 {
+		t.Errorf("read after abandon: %d, %v", n, err)
 	}
 }

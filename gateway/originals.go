@@ -159,6 +159,26 @@ func (c *Conn) OriginalFileSize(ctx context.Context, fileID int64) (int64, error
 	return d.Size, nil
 }
 
+// ArchivedFileRefused asks archived_files whether the server's download
+// policy refuses an image's file, which it checks before streaming for an
+// image in a well or in no dataset (404). Call it only for an image whose
+// fileset has one file: for several, the route builds a ZIP of them all.
+// The answer's body is never read. A 404 gives ErrForbidden; a refusal it
+// does not check in advance, or none, gives nil.
+func (c *Conn) ArchivedFileRefused(ctx context.Context, imageID int64) error {
+	d, err := c.openStream(ctx, "webgateway/archived_files/download/"+id(imageID)+"/")
+	switch {
+	case err == nil:
+		d.Close()
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("archived files of image %d: the server's download policy refuses them: %w", imageID, ErrForbidden)
+	case errors.Is(err, ErrServer):
+		return nil // not checked in advance: the download's own 500 stands
+	}
+	return err
+}
+
 // OpenAnnotationFile starts streaming a file attachment's bytes.
 func (c *Conn) OpenAnnotationFile(ctx context.Context, annID int64) (*Download, error) {
 	d, err := c.openStream(ctx, "webclient/annotation/"+id(annID)+"/")

@@ -180,3 +180,23 @@ func TestAnnotationsRouteMissing(t *testing.T) {
 		t.Errorf("missing route: %v", err)
 	}
 }
+
+func TestArchivedFileRefused(t *testing.T) {
+	data := testserver.DemoData()
+	data.Groups[1].BinaryAccess = "-image" // the lab: images refused
+	ts, hs := startServer(t, testserver.Options{Data: data})
+	c := connect(t, Config{BaseURL: hs.URL, Username: "demo", Password: "demo"})
+	ctx := context.Background()
+	// In no dataset: checked in advance.
+	if err := c.ArchivedFileRefused(ctx, imageNamed(t, ts, "orphan.tif")); !errors.Is(err, ErrForbidden) {
+		t.Errorf("orphan: %v", err)
+	}
+	// In a dataset: not checked; the download fails on its own.
+	if err := c.ArchivedFileRefused(ctx, imageNamed(t, ts, "histology.tif")); err != nil {
+		t.Errorf("in a dataset: %v", err)
+	}
+	ts.ResetCounters()
+	if err := c.ArchivedFileRefused(ctx, imageNamed(t, ts, "beads_2.tif")); err != nil || ts.Requests("archived_files") != 1 {
+		t.Errorf("allowed: %v", err)
+	}
+}

@@ -35,7 +35,8 @@ type Annotation struct {
 }
 
 // AnnotationLink links an annotation to an object of any type: "Project",
-// "Dataset", "Image", "Screen", "Plate", "Well", "PlateAcquisition".
+// "Dataset", "Image", "Screen", "Plate", "Well", "PlateAcquisition" (and,
+// for a tag in a tag set, "TagAnnotation": the set is the parent).
 type AnnotationLink struct {
 	ID         int64
 	ParentType string
@@ -107,7 +108,7 @@ func (s *Server) handleAPIAnnotations(w http.ResponseWriter, r *http.Request, us
 			}
 			id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 			if err != nil { // int() raises: Django's 500 page
-				serverErrorMessage(w, "<h1>Server Error (500)</h1>")
+				serverError(w)
 				return
 			}
 			ids[t.class][id] = true

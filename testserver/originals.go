@@ -299,8 +299,9 @@ func stream(w http.ResponseWriter, f *OriginalFile, allowed bool) {
 	}
 }
 
-// djangoHeader is how Django sends a header value: latin-1 bytes, or, for
-// text latin-1 cannot hold, one MIME encoded-word of its UTF-8.
+// djangoHeader is how Django sends a header value (every download's
+// Content-Disposition): latin-1 bytes, or, for text latin-1 cannot hold,
+// one MIME encoded-word of its UTF-8 (Header(..., maxlinelen=sys.maxsize)).
 func djangoHeader(v string) string {
 	var latin []byte
 	for _, r := range v {
@@ -333,8 +334,8 @@ func memberOf(user *Experimenter, group int64) bool {
 	return false
 }
 
-// serverErrorMessage is a 500 whose body is the view's own message.
-func serverErrorMessage(w http.ResponseWriter, msg string) {
+// serverErrorText is a 500 whose body is the view's own message.
+func serverErrorText(w http.ResponseWriter, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)
 	w.Write([]byte(msg))
@@ -351,7 +352,7 @@ func (s *Server) handleArchivedFiles(w http.ResponseWriter, r *http.Request, use
 		ids = []string{idText}
 	}
 	if len(ids) == 0 && len(r.URL.Query()["well"]) == 0 {
-		serverErrorMessage(w, "No images or wells specified in request. Use ?image=123 or ?well=123")
+		serverErrorText(w, "No images or wells specified in request. Use ?image=123 or ?well=123")
 		return
 	}
 	s.data.mu.RLock()
@@ -367,7 +368,7 @@ func (s *Server) handleArchivedFiles(w http.ResponseWriter, r *http.Request, use
 		for i, id := range ids {
 			quoted[i] = "'" + id + "'"
 		}
-		serverErrorMessage(w, "Cannot download archived file because Images not found (ids: ["+strings.Join(quoted, ", ")+"])")
+		serverErrorText(w, "Cannot download archived file because Images not found (ids: ["+strings.Join(quoted, ", ")+"])")
 		return
 	}
 	inDataset := linked(s.data.Datasets, datasetImages)
@@ -397,7 +398,7 @@ func (s *Server) handleArchivedFiles(w http.ResponseWriter, r *http.Request, use
 	}
 	s.data.mu.RUnlock()
 	if len(files) == 0 {
-		serverErrorMessage(w, "Tried downloading archived files from image with no files archived.")
+		serverErrorText(w, "Tried downloading archived files from image with no files archived.")
 		return
 	}
 	if len(files) == 1 {
@@ -428,7 +429,7 @@ func (s *Server) handleArchivedFiles(w http.ResponseWriter, r *http.Request, use
 	zw := zip.NewWriter(&buf)
 	for i, f := range files {
 		if !allowed[i] {
-			serverErrorMessage(w, fmt.Sprintf("Cannot download file (id:%s)", idText))
+			serverErrorText(w, fmt.Sprintf("Cannot download file (id:%s)", idText))
 			return
 		}
 		fw, err := zw.Create(f.Path + f.Name)
@@ -436,7 +437,7 @@ func (s *Server) handleArchivedFiles(w http.ResponseWriter, r *http.Request, use
 			_, err = fw.Write(fileContent(f))
 		}
 		if err != nil {
-			serverErrorMessage(w, fmt.Sprintf("Cannot download file (id:%s)", idText))
+			serverErrorText(w, fmt.Sprintf("Cannot download file (id:%s)", idText))
 			return
 		}
 	}

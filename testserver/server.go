@@ -29,12 +29,12 @@ type Options struct {
 	// path no OMERO.web has, for benchmarks that run the server in another
 	// process. Off unless asked for.
 	Stats bool
+	// MaxZipSize is omero.web.maximum_multifile_download_size (0 = 1 GiB).
+	MaxZipSize int64
 	// The raw pixel routes (docs/omero-web.md): Glencoe's pixel-buffer
 	// microservice at /tile/, the omero-web-zarr app at /zarr/, and core
 	// OMERO.web's render_ome_tiff, on unless NoOMETiff.
 	PixelBuffer, Zarr, NoOMETiff bool
-	// MaxZipSize is omero.web.maximum_multifile_download_size (0 = 1 GiB).
-	MaxZipSize int64
 	// Servers is how many OMERO servers OMERO.web offers (omero.web.server_list);
 	// 0 means 1. With more than one, a ?bsession= join must name its server.
 	Servers int

@@ -229,10 +229,10 @@ func BuildMetadata(root string, full *gateway.Image, d *gateway.ImgData, anns *A
 			m.KeyValuePairs = append(m.KeyValuePairs, MetaKeyValue{Key: kv.Key, Value: kv.Value, Namespace: kv.Namespace})
 		}
 		for _, t := range anns.Tags {
-			m.Tags = append(m.Tags, MetaTag{ID: t.ID, Text: t.Text, Description: t.Description})
+			m.Tags = append(m.Tags, MetaTag(t))
 		}
 		for _, c := range anns.Comments {
-			m.Comments = append(m.Comments, MetaComment{ID: c.ID, Text: c.Text, OwnerID: c.OwnerID, Date: c.Date})
+			m.Comments = append(m.Comments, MetaComment(c))
 		}
 		for _, a := range anns.Attachments {
 			m.Attachments = append(m.Attachments, MetaAttachment{ID: a.AnnotationID, FileID: a.FileID, Name: a.Name, Size: a.Size, Mimetype: a.Mimetype})

@@ -107,6 +107,14 @@ func (c *Client) OriginalFiles(ctx context.Context, imageID int64) (*Fileset, er
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("sizes of the original files of image %d: %w", imageID, err)
 	}
+	if len(fs.Files) == 1 && errors.Is(fs.Files[0].SizeErr, gateway.ErrServer) {
+		// The server may say in advance that its policy refuses this
+		// (archived_files, for an image in a well or in no dataset). With
+		// one file that route streams it rather than building a ZIP.
+		if err := c.conn.ArchivedFileRefused(ctx, imageID); errors.Is(err, gateway.ErrForbidden) {
+			fs.Files[0].SizeErr = err
+		}
+	}
 	for _, f := range fs.Files {
 		if f.SizeErr != nil {
 			return fs, nil // not cached: a refusal may be lifted, a server error pass

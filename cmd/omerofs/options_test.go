@@ -47,7 +47,7 @@ func TestEveryFlagIsDeclaredOnce(t *testing.T) {
 		"metadata-ttl":    fs.DefaultMetadataTTL.String(),
 		"max-render-size": "4096",
 		"timeout":         gateway.DefaultTimeout.String(),
-		"max-requests":    "8",
+		"max-requests":    "4",
 		"server":          "1",
 		"cache-size":      "512MiB",
 	} {
