@@ -9,10 +9,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/omerofs/omerofs/fs/fusetest"
 	"github.com/omerofs/omerofs/gateway"
 	"github.com/omerofs/omerofs/render/tiff"
 	"github.com/omerofs/omerofs/testserver"
@@ -328,4 +330,37 @@ func TestDataRawProfiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A spoiled answer of the raw route is an I/O error, never wrong bytes,
+// and a later read recovers (the kernel may retry a failed read itself,
+// so faults persist until cleared).
+func TestDataPlanesFaults(t *testing.T) {
+	m := mountTestServer(t, mountConfig{serverOpts: testserver.Options{PixelBuffer: true}, rawProbe: "histology.tif"})
+	ti := testImage(t, m, "histology.tif")
+	p := filepath.Join(m.imageDir(t, "histology.tif"), "planes", "t1_z1_c3.tif")
+	for _, fk := range []testserver.FaultKind{testserver.TruncateBody, testserver.Status, testserver.ResetMidBody} {
+		m.server.SetFault(testserver.Fault{Match: "pixel_buffer_tile", Kind: fk, Status: 502, Count: 1000})
+		if _, err := os.ReadFile(p); !errors.Is(err, syscall.EIO) {
+			t.Errorf("fault %d: read gave %v, want EIO", fk, err)
+		}
+		m.server.ClearFaults()
+	}
+	checkPlaneFile(t, m, ti, 0, 2, 0)
+	// image.ome.zarr's chunk of another plane, the same way; a failed
+	// chunk is remembered briefly, as a failed render is (cache.Cache).
+	m.server.SetFault(testserver.Fault{Match: "pixel_buffer_tile", Kind: testserver.ResetMidBody, Count: 1000})
+	chunk := filepath.Join(m.imageDir(t, "histology.tif"), "image.ome.zarr", "0", "0", "1", "0", "0", "0")
+	if _, err := os.ReadFile(chunk); !errors.Is(err, syscall.EIO) {
+		t.Errorf("zarr chunk under a fault: %v", err)
+	}
+	m.server.ClearFaults()
+	want, _ := testserver.RawRegion(ti, 0, 0, 1, 0, 0, 0, ti.SizeX, ti.SizeY)
+	fusetest.WaitFor(t, "the chunk read again", func() bool {
+		got, err := os.ReadFile(chunk)
+		if err == nil && !bytes.Equal(got, want) {
+			t.Fatal("zarr chunk after the fault: wrong bytes")
+		}
+		return err == nil
+	})
 }
