@@ -52,6 +52,10 @@ func (e *Engine) Local() bool {
 // the full size.
 func LevelSizes(info *ImageInfo) []Size { return levelSizes(info) }
 
+// maxLocalPixels bounds the level rendered here: its RGB and the resize
+// are held whole. Larger ones are left to the server's path.
+const maxLocalPixels = 32 << 20
+
 // localBandRows is how many rows of a level are read and rendered at a
 // time: Render treats rows independently, so bands bound the memory of
 // the raw values without changing a pixel.
@@ -67,9 +71,9 @@ func renderLocal(ctx context.Context, info *ImageInfo, raw Raw, w, h int) (*Imag
 		sizes := levelSizes(info)
 		level = pickLevel(sizes, w, h)
 		lw, lh = sizes[level].Width, sizes[level].Height
-		if int64(lw)*int64(lh) > maxLevelPixels {
-			return nil, fmt.Errorf("pyramid level %d is %d×%d: no level small enough to render at %d×%d", level, lw, lh, w, h)
-		}
+	}
+	if int64(lw)*int64(lh) > maxLocalPixels {
+		return nil, fmt.Errorf("image %d: level %d is %d×%d, more than rendered here: %w", info.ID, level, lw, lh, ErrNoLocal)
 	}
 	if level >= raw.Levels() {
 		return nil, fmt.Errorf("image %d: level %d of %d readable: %w", info.ID, level, raw.Levels(), ErrNoLocal)
@@ -80,6 +84,12 @@ func renderLocal(ctx context.Context, info *ImageInfo, raw Raw, w, h int) (*Imag
 	active := s.ActiveChannels()
 	if s.Model == ModelGreyscale && len(active) > 1 {
 		active = active[:1]
+	}
+	for _, c := range active {
+		if s.Channels[c].LUT != "" {
+			// The server applies lookup tables; Render does not know them.
+			return nil, fmt.Errorf("image %d: channel %d has the lookup table %s: %w", info.ID, c, s.Channels[c].LUT, ErrNoLocal)
+		}
 	}
 	sizeZ := max(info.SizeZ, 1)
 	z0, z1 := s.Z, s.Z
