@@ -28,8 +28,10 @@ const (
 	RenderLocal  = "local"  // as auto; the server renders what no raw route reaches
 )
 
-// keptReaders bounds the images whose raw reader stays open.
-const keptReaders = 32
+// keptReaders bounds the images whose raw reader stays open: each keeps
+// up to 64 MiB of rows in memory (wrappers/raw), and, on a bare OMERO.web,
+// a spooled export on disk.
+const keptReaders = 8
 
 type rawView struct {
 	routes *raw.Routes // nil: no raw pixels
