@@ -3,7 +3,6 @@ package fs
 import (
 	"context"
 	"fmt"
-	"io"
 	"sync"
 	"syscall"
 
@@ -93,8 +92,8 @@ func (d *planesDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	ch := d.NewInode(ctx, f, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: f.ino})
 	if existing, ok := ch.Operations().(*planeFile); ok && existing != f {
 		existing.mu.Lock()
-		if existing.size != size { // new dimensions: a new layout
-			existing.size, existing.prep = size, nil
+		if existing.img != img { // a newer listing: lay out again
+			existing.size, existing.src = size, nil
 		}
 		existing.img = img
 		existing.mu.Unlock()
@@ -116,7 +115,7 @@ type planeFile struct {
 	mu   sync.Mutex
 	img  wrappers.ImageObject
 	size int64
-	prep *tiff.Prepared // the layout, made on first read
+	src  *planeSource // made on first read
 }
 
 var (
@@ -148,48 +147,41 @@ func (f *planeFile) Release(ctx context.Context, fh gofs.FileHandle) syscall.Err
 	return 0
 }
 
-// layout is the file's layout, with the pixel size from the listing.
-func (f *planeFile) layout() (*tiff.Prepared, wrappers.ImageObject, error) {
+// source is the plane's layout and reader, made on first read with the
+// listing's pixel size.
+func (f *planeFile) source() (*planeSource, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.prep != nil {
-		return f.prep, f.img, nil
+	if f.src != nil {
+		return f.src, nil
 	}
-	p := f.img.Pixels()
-	pt, err := tiff.ParsePixelType(p.Type)
+	im, ok := f.root.rawImage(f.img)
+	if !ok {
+		return nil, fmt.Errorf("image %d: %w", f.img.ID(), raw.ErrNoRoute)
+	}
+	src, err := f.root.newPlaneSource(f.img, im, f.z, f.c, f.t)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	prep, err := tiff.Plane(p.SizeX, p.SizeY, pt, micrometres(p.PhysicalSizeX), micrometres(p.PhysicalSizeY), micrometres(p.PhysicalSizeZ)).Prepare()
-	if err != nil {
-		return nil, nil, err
+	if src.prep.Size() != f.size {
+		return nil, fmt.Errorf("plane file of %d bytes, listed as %d", src.prep.Size(), f.size)
 	}
-	if prep.Size() != f.size {
-		return nil, nil, fmt.Errorf("plane file of %d bytes, listed as %d", prep.Size(), f.size)
-	}
-	f.prep = prep
-	return prep, f.img, nil
+	f.src = src
+	return src, nil
 }
 
 // Read serves any offset: the header from the layout, the pixels from
-// the rows that range covers.
+// the spooled file or the rows that range covers (data_planes_spool.go).
 func (f *planeFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	if off < 0 {
 		return nil, syscall.EINVAL
 	}
-	prep, img, err := f.layout()
+	src, err := f.source()
 	if err != nil {
 		return nil, f.root.fail(err, "read %s", f.what)
 	}
-	if off >= prep.Size() {
-		return fuse.ReadResultData(nil), 0
-	}
-	px, _, err := f.root.pixels(ctx, img)
+	n, err := src.readAt(ctx, dest, off)
 	if err != nil {
-		return nil, f.root.fail(err, "read %s", f.what)
-	}
-	n, err := prep.ReadAt(dest[:min(int64(len(dest)), prep.Size()-off)], off, px.Rows(ctx, f.z, f.c, f.t))
-	if err != nil && err != io.EOF {
 		return nil, f.root.fail(err, "read %s", f.what)
 	}
 	return fuse.ReadResultData(dest[:n]), 0

@@ -188,22 +188,29 @@ func (l localImage) OpenRenderingEngine(ctx context.Context) (*render.Engine, er
 		l.root.log.WithError(err).Debugf("image %d rendered by the server", l.ID())
 		return eng, nil
 	}
-	eng.UseRaw(rawSource{px, im})
+	eng.UseRaw(rawSource{l.root, l.ImageObject, px, im})
 	return eng, nil
 }
 
-// rawSource adapts a raw reader to the engine: full-width full-size reads
-// go through the reader's kept bands (planes/ shares them).
+// rawSource adapts a raw reader to the engine and to image.ome.zarr:
+// full-width full-size reads go through the plane's file (spooled whole,
+// data_planes_spool.go), other regions to the reader.
 type rawSource struct {
-	px *raw.Pixels
-	im raw.Image
+	root *Root
+	img  wrappers.ImageObject
+	px   *raw.Pixels
+	im   raw.Image
 }
 
 func (s rawSource) Type() tiff.PixelType { return s.im.Type }
 func (s rawSource) Levels() int          { return s.px.Levels() }
 func (s rawSource) ReadRegion(ctx context.Context, level, z, c, t, x, y, w, h int, buf []byte) error {
 	if level == 0 && x == 0 && w == s.im.SizeX {
-		return s.px.ReadRows(ctx, z, c, t, y, h, buf)
+		ps, err := s.root.newPlaneSource(s.img, s.im, z, c, t)
+		if err != nil {
+			return err
+		}
+		return ps.rows(ctx, y, h, buf)
 	}
 	return s.px.ReadRegion(ctx, level, z, c, t, x, y, w, h, buf)
 }

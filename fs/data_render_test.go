@@ -142,3 +142,33 @@ func TestLocalRenderingOMETiff(t *testing.T) {
 		t.Errorf("local: %d render_image, %d render_ome_tiff, exact %v", l.server.Requests("render_image"), l.server.Requests("render_ome_tiff"), bytes.Equal(got.Pix, want.Pix))
 	}
 }
+
+// Planes read once are kept on local disk: the image's local rendering
+// and its zarr chunks then cost the server no request at all.
+func TestSpooledPlanesServeRenders(t *testing.T) {
+	m := mountTestServer(t, mountConfig{serverOpts: testserver.Options{PixelBuffer: true}, rawProbe: "histology.tif"})
+	ti := testImage(t, m, "mitosis_01.dv")
+	dir := m.imageDir(t, "mitosis_01.dv")
+	ents, err := os.ReadDir(filepath.Join(dir, "planes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if _, err := os.ReadFile(filepath.Join(dir, "planes", e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.server.ResetCounters()
+	got := readPNG(t, filepath.Join(dir, "image.png"))
+	chunk, err := os.ReadFile(filepath.Join(dir, "image.ome.zarr", "0", "0", "1", "6", "0", "0"))
+	want, _ := testserver.RawRegion(ti, 0, 6, 1, 0, 0, 0, ti.SizeX, ti.SizeY)
+	if err != nil || !bytes.Equal(chunk, want) {
+		t.Errorf("zarr chunk from the spooled plane: %v", err)
+	}
+	if n := m.server.Requests("pixel_buffer_tile") + m.server.Requests("render_image") + m.server.Requests("render_image_region"); n != 0 {
+		t.Errorf("%d tile or render requests for planes already read", n)
+	}
+	if exp, _ := m.server.RenderExpected(ti.ID); !bytes.Equal(got.Pix, exp.Pix) {
+		t.Error("rendering from spooled planes differs from the stand-in's")
+	}
+}

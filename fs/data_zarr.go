@@ -232,7 +232,7 @@ func (f *zarrFile) content(ctx context.Context) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		src := rawSource{px, im}
+		src := rawSource{f.root, img, px, im}
 		return z.ChunkBytes(*e.Chunk, func(l, zz, c, t, x, y, w, h int, b []byte) error {
 			return src.ReadRegion(ctx, l, zz, c, t, x, y, w, h, b)
 		})
