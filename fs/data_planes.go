@@ -92,10 +92,7 @@ func (d *planesDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	ch := d.NewInode(ctx, f, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: f.ino})
 	if existing, ok := ch.Operations().(*planeFile); ok && existing != f {
 		existing.mu.Lock()
-		if existing.img != img { // a newer listing: lay out again
-			existing.size, existing.src = size, nil
-		}
-		existing.img = img
+		existing.img, existing.size, existing.src = img, size, nil // a newer listing: lay out again
 		existing.mu.Unlock()
 	}
 	d.root.fillFileAttr(f.ino, size, d.root.mountTime, &out.Attr)

@@ -182,6 +182,9 @@ func (l localImage) OpenRenderingEngine(ctx context.Context) (*render.Engine, er
 	if err != nil {
 		return nil, err
 	}
+	// The engine has just read imgData: what pixels() would ask for.
+	info := eng.Info()
+	l.root.raw.info.Get(ctx, l.ID(), func(context.Context) (*render.ImageInfo, error) { return info, nil })
 	px, im, err := l.root.pixels(ctx, l.ImageObject)
 	if err != nil {
 		// The server can still render it: say why once per render, quietly.
