@@ -83,7 +83,7 @@ Press Ctrl-C here to unmount.
 }
 
 func newServeDemoCmd() *cobra.Command {
-	var listen, synthetic string
+	var listen, synthetic, rawRoutes string
 	var public, stats bool
 	cmd := &cobra.Command{
 		Use:   "serve-demo [--listen ADDR]",
@@ -97,7 +97,20 @@ as a read-only public user (on by default here, so that curl shows data at once;
   OMERO_PASSWORD=alice omerofs mount --user alice http://127.0.0.1:4080 /tmp/alice`,
 		Args: argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := testserver.Options{Public: public, Logger: logrus.StandardLogger(), Stats: stats}
+			opts := testserver.Options{Public: public, Logger: logrus.StandardLogger(), Stats: stats, NoOMETiff: true}
+			for _, r := range strings.Split(rawRoutes, ",") {
+				switch strings.TrimSpace(r) {
+				case "pixel-buffer":
+					opts.PixelBuffer = true
+				case "zarr":
+					opts.Zarr = true
+				case "ome-tiff":
+					opts.NoOMETiff = false
+				case "", "none":
+				default:
+					return usageError{fmt.Errorf("--raw %q: want a list of pixel-buffer, zarr, ome-tiff, or none", rawRoutes)}
+				}
+			}
 			if synthetic != "" {
 				var n, w, h, c int
 				var pt string
@@ -114,6 +127,8 @@ as a read-only public user (on by default here, so that curl shows data at once;
 	cmd.Flags().MarkHidden("synthetic")
 	cmd.Flags().BoolVar(&stats, "stats", false, "serve the request counters as JSON at /testserver/stats (for the desktop tests; on with --synthetic)")
 	cmd.Flags().MarkHidden("stats")
+	cmd.Flags().StringVar(&rawRoutes, "raw", "ome-tiff", "the raw pixel routes served: a list of pixel-buffer, zarr, ome-tiff (core OMERO.web's), or none")
+	cmd.Flags().MarkHidden("raw")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4080", "address to listen on")
 	cmd.Flags().BoolVar(&public, "public", true, "serve requests without a session as a read-only public user (--public=false to require a login)")
 	return cmd
