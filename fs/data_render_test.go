@@ -2,7 +2,6 @@ package fs
 
 import (
 	"bytes"
-	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,20 +9,6 @@ import (
 	"github.com/omerofs/omerofs/render"
 	"github.com/omerofs/omerofs/testserver"
 )
-
-// readPNG reads and decodes an image file of the mount.
-func readPNG(t *testing.T, p string) *render.Image {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("%s: %v", p, err)
-	}
-	return render.FromImage(img)
-}
 
 // imageDiff is the mean and worst channel difference of two renderings.
 func imageDiff(a, b *render.Image) (mean, worst float64) {

@@ -38,8 +38,10 @@ func (r *Root) zarrImage(ctx context.Context, img wrappers.ImageObject) (*ngff.I
 	z := &ngff.Image{ID: im.ID, Name: img.Name(), SizeX: im.SizeX, SizeY: im.SizeY, SizeZ: im.SizeZ, SizeC: im.SizeC, SizeT: im.SizeT,
 		Type: im.Type, PhysicalSizeX: micrometres(p.PhysicalSizeX), PhysicalSizeY: micrometres(p.PhysicalSizeY),
 		PhysicalSizeZ: micrometres(p.PhysicalSizeZ), DefaultZ: info.Settings.Z, DefaultT: info.Settings.T, Model: info.Settings.Model}
-	if r.raw.routes.Choose(im) == raw.PixelBuffer && info.Tiled {
-		// Only the pixel-buffer service reads the levels below full size.
+	if r.raw.routes.Choose(im) == raw.PixelBuffer && info.Tiled && len(info.Resolutions) > 0 {
+		// Only the pixel-buffer service reads the levels below full size,
+		// and only imgData's resolutions (OMERO.web 5.31+) give their exact
+		// sizes: zoomLevelScaling's may be a pixel off.
 		for _, s := range render.LevelSizes(info) {
 			z.Levels = append(z.Levels, ngff.Level{SizeX: s.Width, SizeY: s.Height})
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"syscall"
+	"time"
 
 	"github.com/omerofs/omerofs/gateway"
 )
@@ -22,6 +23,9 @@ func toErrno(err error) syscall.Errno {
 		return syscall.EINTR
 	case errors.Is(err, gateway.ErrForbidden):
 		return syscall.EACCES
+	case errors.Is(err, gateway.ErrPyramidPending):
+		// The server is still building the image's pyramid: try again.
+		return syscall.EAGAIN
 	default:
 		// Server errors, timeouts, undecodable answers, expired sessions that
 		// could not be renewed: the data exists but cannot be had right now.
@@ -58,4 +62,17 @@ func logged(err error) error {
 		return nil
 	}
 	return loggedError{err}
+}
+
+// retryPause is how long an EAGAIN answer is held back (pauseBeforeRetry).
+const retryPause = time.Second
+
+// pauseBeforeRetry waits retryPause, or until the caller gives up.
+func pauseBeforeRetry(ctx context.Context) {
+	t := time.NewTimer(retryPause)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }

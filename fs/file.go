@@ -107,7 +107,14 @@ func (f *imageFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, o
 	}
 	data, err := f.content(ctx)
 	if err != nil {
-		return nil, f.root.fail(err, "read image %d", f.id())
+		errno := f.root.fail(err, "read image %d", f.id())
+		if errno == syscall.EAGAIN {
+			// Some readers retry EAGAIN at once (Go's runtime polls FUSE
+			// files, and they always poll ready): pause so that a pending
+			// pyramid costs a retry a second, not a spinning core.
+			pauseBeforeRetry(ctx)
+		}
+		return nil, errno
 	}
 	if off >= int64(len(data)) {
 		return fuse.ReadResultData(nil), 0

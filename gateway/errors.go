@@ -79,6 +79,8 @@ func classify(status int, body []byte, location, redacted string) error {
 	} else if status == http.StatusForbidden && len(body) == 0 {
 		// webgateway answers XHR requests of an expired session this way.
 		e.Message = "Not logged in"
+	} else if g := gunicornMessage(body); g != "" {
+		e.Message = g
 	} else {
 		e.Message = snippet(body)
 	}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -402,6 +403,10 @@ func (c *Conn) Groups(ctx context.Context) ([]ExperimenterGroup, error) {
 // GroupByName returns the id of the group with this name.
 func (c *Conn) GroupByName(ctx context.Context, name string) (int64, error) {
 	gs, err := c.Groups(ctx)
+	if errors.Is(err, ErrNotFound) {
+		// OMERO.web before 5.7 has no group list (docs/omero-web.md).
+		return 0, fmt.Errorf("this OMERO.web lists no groups (m/experimentergroups/ came with 5.7): give the group's id instead of %q: %w", name, err)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("list groups: %w", err)
 	}

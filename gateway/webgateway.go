@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ImgData is webgateway's imgData: an image's dimensions, pyramid and
@@ -78,12 +80,35 @@ type ImgDataRenderDefs struct {
 	InvertAxis bool   `json:"invertAxis"`
 }
 
-// ImgData gets the image's imgData.
+// ImgData gets the image's imgData. While the server is still generating
+// the image's pyramid it answers a ConcurrencyException with a backOff:
+// ImgData asks again after it, within the request timeout, and then fails
+// with ErrPyramidPending.
 func (c *Conn) ImgData(ctx context.Context, imageID int64) (*ImgData, error) {
 	path := "webgateway/imgData/" + id(imageID) + "/"
-	body, err := c.getJSON(ctx, path, nil)
-	if err != nil {
-		return nil, fmt.Errorf("imgData of image %d: %w", imageID, err)
+	start := time.Now()
+	var body []byte
+	for {
+		var err error
+		body, err = c.getJSON(ctx, path, nil)
+		if err != nil {
+			var he *HTTPError
+			if errors.As(err, &he) && he.Status == http.StatusInternalServerError && he.Message == `""` {
+				// OMERO.web before 5.8 answers a missing image this way.
+				err = fmt.Errorf("%w (%w)", ErrNotFound, err)
+			}
+			return nil, fmt.Errorf("imgData of image %d: %w", imageID, err)
+		}
+		backOff, pending := pendingBackOff(body)
+		if !pending {
+			break
+		}
+		if !c.waitPending(ctx, start, backOff) {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("imgData of image %d: %w", imageID, ctx.Err())
+			}
+			return nil, fmt.Errorf("image %d: %w", imageID, ErrPyramidPending)
+		}
 	}
 	var d ImgData
 	if err := json.Unmarshal(body, &d); err != nil {

@@ -48,6 +48,7 @@ type Source interface {
 // be affected by another's settings.
 type Engine struct {
 	src    Source
+	base   Settings // the settings the server has stored, as loaded
 	info   *ImageInfo
 	mu     sync.Mutex
 	closed bool
@@ -69,7 +70,7 @@ func OpenEngine(ctx context.Context, src Source, imageID int64) (*Engine, error)
 	}
 	cp := *info
 	cp.Settings = info.Settings.Clone()
-	return &Engine{src: src, info: &cp}, nil
+	return &Engine{src: src, info: &cp, base: info.Settings.Clone()}, nil
 }
 
 // Info returns what the engine loaded; the caller must not change it.
@@ -98,7 +99,9 @@ func (e *Engine) Render(ctx context.Context, w, h int) (*Image, error) {
 			return nil, err
 		}
 	}
-	q := info.Settings.Query()
+	// Only what differs from the stored settings (request.go): the request
+	// line of a 64-channel image must stay within gunicorn's limit.
+	q := requestQuery(info.Settings, e.base, !info.Tiled)
 	q.Set("q", "1") // least JPEG loss
 	var img *Image
 	var err error

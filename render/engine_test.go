@@ -103,7 +103,8 @@ func TestEngineRendersThePlaneWithItsSettings(t *testing.T) {
 		t.Errorf("pixel (10,5) = %d, want ≈15", r)
 	}
 	q := src.queries[0]
-	if q.Get("q") != "1" || q.Get("c") != "1|0:255$FFFFFF" || q.Get("m") != "g" {
+	// The stored settings unchanged: the active channel only, nothing else.
+	if q.Get("q") != "1" || q.Get("c") != "1" || q.Get("m") != "g" || q.Has("maps") {
 		t.Errorf("render query %v", q)
 	}
 	e.Close()

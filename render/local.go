@@ -71,6 +71,11 @@ func renderLocal(ctx context.Context, info *ImageInfo, raw Raw, w, h int) (*Imag
 		sizes := levelSizes(info)
 		level = pickLevel(sizes, w, h)
 		lw, lh = sizes[level].Width, sizes[level].Height
+		if level > 0 && len(info.Resolutions) == 0 {
+			// Sizes from zoomLevelScaling may be a pixel off the level's
+			// (docs/omero-web.md): the server's tiled path copes with that.
+			return nil, fmt.Errorf("image %d: level %d's size is not known exactly: %w", info.ID, level, ErrNoLocal)
+		}
 	}
 	if int64(lw)*int64(lh) > maxLocalPixels {
 		return nil, fmt.Errorf("image %d: level %d is %d×%d, more than rendered here: %w", info.ID, level, lw, lh, ErrNoLocal)

@@ -133,11 +133,15 @@ func (s *Settings) ApplyQuery(q url.Values) error {
 					break
 				}
 				ch := &out.Channels[abs(specs[i].index)-1]
+				// An entry without "inverted" (or "reverse") turns inversion
+				// off (_get_inverted_enabled); channels past the list keep theirs.
 				switch {
 				case me.Inverted != nil:
 					ch.Inverted = me.Inverted.Enabled
 				case me.Reverse != nil:
 					ch.Inverted = me.Reverse.Enabled
+				default:
+					ch.Inverted = false
 				}
 				if qm := me.Quantization; qm != nil {
 					if !validFamily(qm.Family) {

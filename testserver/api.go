@@ -37,6 +37,9 @@ func (s *Server) handleVersions(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleBase(w http.ResponseWriter, r *http.Request) {
 	m := obj{"url:schema": schema}
 	for _, k := range []string{"experimenters", "experimentergroups", "projects", "datasets", "images", "screens", "plates", "rois"} {
+		if s.missingInVersion("/api/v0/m/" + k + "/") {
+			continue
+		}
 		m["url:"+k] = apiURL(r, "m/"+k+"/")
 	}
 	for _, k := range []string{"token", "servers", "login"} {

@@ -94,10 +94,17 @@ type Image struct {
 	Channels                          []ChannelInfo
 	Defaults                          render.Settings // the stored rendering definition
 	Levels                            int             // pyramid levels; > 1 = a big (tiled) image
-	TileSize                          int
-	WellID                            int64 // the well it is a field of, if any
-	WellSampleID                      int64
-	FilesetID                         int64 // 0: no fileset (a pre-FS import)
+	TileSize                          int             // the pyramid's native tile side (imgData tile_size)
+	LevelStep                         int             // each level is the previous one divided by this, rounded down; 0 = 2
+	// The server is still generating the pyramid: imgData answers a
+	// ConcurrencyException (and renders fail) for the next PendingRequests
+	// imgData requests, and until PendingUntil.
+	PendingRequests int
+	PendingUntil    time.Time
+	PendingBackOff  int   // the exception's backOff in ms; 0 = 1000
+	WellID          int64 // the well it is a field of, if any
+	WellSampleID    int64
+	FilesetID       int64 // 0: no fileset (a pre-FS import)
 }
 
 // ChannelInfo describes a channel of an image.
@@ -198,6 +205,38 @@ func (d *Data) AddImage(datasetID int64, name string, like int64) int64 {
 		ds.Images = append(ds.Images, im.ID)
 	}
 	return im.ID
+}
+
+// SetPyramidPending makes the server answer as if it were still generating
+// the image's pyramid: for the next requests imgData requests and until
+// until (either may be zero), with a backOff of backOffMs.
+func (d *Data) SetPyramidPending(id int64, requests int, until time.Time, backOffMs int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if im, ok := d.Images[id]; ok {
+		im.PendingRequests, im.PendingUntil, im.PendingBackOff = requests, until, backOffMs
+	}
+}
+
+// pyramidPending reports whether the image's pyramid is still being
+// generated, and the backOff to answer; an imgData request (consume) uses up
+// one of the pending requests.
+func (d *Data) pyramidPending(id int64, consume bool) (backOffMs int, pending bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	im, ok := d.Images[id]
+	if !ok {
+		return 0, false
+	}
+	pending = im.PendingRequests > 0 || time.Now().Before(im.PendingUntil)
+	if consume && im.PendingRequests > 0 {
+		im.PendingRequests--
+	}
+	backOffMs = im.PendingBackOff
+	if backOffMs <= 0 {
+		backOffMs = 1000
+	}
+	return backOffMs, pending
 }
 
 // ImageIDsOf returns the images of a dataset, in no particular order.

@@ -48,6 +48,7 @@ type imageSpec struct {
 	sizeX, sizeY, sizeZ, sizeC, sizeT int
 	ptype                             string
 	levels, tile                      int
+	step                              int // pyramid level step; 0 = 2
 }
 
 var channelNames = []string{"DAPI", "GFP", "mCherry", "Cy5"}
@@ -57,7 +58,7 @@ var channelEmission = []float64{461, 509, 610, 670}
 func (b *builder) image(s imageSpec, owner, group int64) int64 {
 	im := &Image{Owned: owned(b, s.name, owner, group), PixelsID: b.d.id(),
 		SizeX: s.sizeX, SizeY: s.sizeY, SizeZ: max(s.sizeZ, 1), SizeC: max(s.sizeC, 1), SizeT: max(s.sizeT, 1),
-		PixelsType: s.ptype, PhysicalSize: 0.325, Levels: max(s.levels, 1), TileSize: s.tile}
+		PixelsType: s.ptype, PhysicalSize: 0.325, Levels: max(s.levels, 1), TileSize: s.tile, LevelStep: s.step}
 	if im.SizeZ > 1 {
 		im.PhysicalSizeZ = 1.5
 	}

@@ -27,7 +27,10 @@ func RawRegion(im Image, level, z, c, t, x, y, w, h int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	lw, lh, scale := levelSize(&im, level)
+	lw, lh := levelSize(&im, level)
+	// Sampled as render_image_region samples a level: each axis by its own
+	// ratio, since levels are rounded down.
+	sx, sy := float64(im.SizeX)/float64(lw), float64(im.SizeY)/float64(lh)
 	if level < 0 || level >= max(im.Levels, 1) || z < 0 || z >= im.SizeZ || c < 0 || c >= im.SizeC || t < 0 || t >= im.SizeT ||
 		x < 0 || y < 0 || w <= 0 || h <= 0 || x+w > lw || y+h > lh {
 		return nil, fmt.Errorf("region %d,%d %d×%d of plane z=%d c=%d t=%d at level %d is outside image %d", x, y, w, h, z, c, t, level, im.ID)
@@ -36,7 +39,7 @@ func RawRegion(im Image, level, z, c, t, x, y, w, h int) ([]byte, error) {
 	out := make([]byte, w*h*bpp)
 	for j := 0; j < h; j++ {
 		for i := 0; i < w; i++ {
-			v := pixel(&im, c, z, t, float64(x+i)/scale, float64(y+j)/scale)
+			v := pixel(&im, c, z, t, float64(x+i)*sx, float64(y+j)*sy)
 			pt.Put(out[(j*w+i)*bpp:], v)
 		}
 	}

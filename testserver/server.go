@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,6 +47,16 @@ type Options struct {
 	// gunicorn sync workers do (default deployment: 5 workers of one thread
 	// each); the others wait in the queue. 0 = no bound.
 	Workers int
+	// MaxTileLength is omero.pixeldata.max_tile_length: render_image_region
+	// cuts a requested tile's sides to it. 0 = 1024, the server's default.
+	MaxTileLength int
+	// LimitRequestLine is gunicorn's limit_request_line: a longer request
+	// line (method, URI and protocol) is refused with 400 before Django sees
+	// it. 0 = 4094, gunicorn's default; negative = no limit.
+	LimitRequestLine int
+	// WebVersion is the OMERO.web release to behave as: "5.6", "5.20" or
+	// "5.31" (see versions.go for what differs). "" = the newest.
+	WebVersion string
 }
 
 // Server is the OMERO.web stand-in.
@@ -75,6 +86,12 @@ func New(opts Options) *Server {
 	if opts.SessionIdle <= 0 {
 		opts.SessionIdle = 10 * time.Minute
 	}
+	if opts.MaxTileLength <= 0 {
+		opts.MaxTileLength = 1024
+	}
+	if opts.LimitRequestLine == 0 {
+		opts.LimitRequestLine = gunicornLimitRequestLine
+	}
 	if opts.Logger == nil {
 		l := logrus.New()
 		l.SetLevel(logrus.WarnLevel)
@@ -82,6 +99,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Servers <= 0 {
 		opts.Servers = 1
+	}
+	if _, err := ParseWebVersion(opts.WebVersion); opts.WebVersion != "" && err != nil {
+		opts.Logger.WithError(err).Warnf("serving as OMERO.web %s", NewestWebVersion())
 	}
 	s := &Server{opts: opts, data: opts.Data, log: opts.Logger, counts: map[string]int64{}}
 	if opts.Workers > 0 {
@@ -185,6 +205,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	raise(&s.peakS, s.serving.Add(1))
 	defer s.serving.Add(-1)
 	kind, handler := s.route(r)
+	if n := requestLineLength(r); s.opts.LimitRequestLine > 0 && n > s.opts.LimitRequestLine {
+		kind, handler = "request_line_too_large", func(w http.ResponseWriter, r *http.Request) {
+			gunicornError(w, "Request Line is too large ("+strconv.Itoa(n)+" > "+strconv.Itoa(s.opts.LimitRequestLine)+")")
+		}
+	}
 	s.count(kind)
 	start := time.Now()
 	fw, ok := s.faults.apply(kind, w, r)
@@ -222,6 +247,8 @@ func (s *Server) route(r *http.Request) (string, http.HandlerFunc) {
 		return s.routeOMETiff(r)
 	case p == "/api/" || p == "/api":
 		return "api_versions", s.handleVersions
+	case s.missingInVersion(p):
+		return "not_found", djangoNotFound
 	case strings.HasPrefix(p, "/api/v0/"):
 		return s.routeAPI(r)
 	case p == "/webgateway/proj/list/":

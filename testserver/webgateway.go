@@ -21,9 +21,6 @@ import (
 // pyramids, read by tiles.
 const maxPlane = 3192
 
-// maxTileLength caps a requested tile size (omero.pixeldata.max_tile_length).
-const maxTileLength = 1024
-
 var gatewayRoutes = []struct {
 	re   *regexp.Regexp
 	kind string
@@ -94,10 +91,46 @@ func badRequest(w http.ResponseWriter, msg string) {
 	w.Write([]byte(msg))
 }
 
-// levelSize is the size of pyramid level v (0 = full resolution).
-func levelSize(im *Image, v int) (int, int, float64) {
-	scale := math.Pow(0.5, float64(v))
-	return max(1, int(math.Round(float64(im.SizeX)*scale))), max(1, int(math.Round(float64(im.SizeY)*scale))), scale
+// levelSizes are the sizes of the image's pyramid levels, 0 the full
+// resolution: each level is the previous one divided by the image's level
+// step and rounded down, as the pyramid's files store them; a level's height
+// need not be the full height times the width ratio.
+func levelSizes(im *Image) [][2]int {
+	step := im.LevelStep
+	if step < 2 {
+		step = 2
+	}
+	sizes := [][2]int{{im.SizeX, im.SizeY}}
+	for v := 1; v < im.Levels; v++ {
+		p := sizes[v-1]
+		sizes = append(sizes, [2]int{max(1, p[0]/step), max(1, p[1]/step)})
+	}
+	return sizes
+}
+
+// levelSize is level v's width and height (0 = full resolution), from
+// levelSizes; v must be a level of the image.
+func levelSize(im *Image, v int) (int, int) {
+	if v <= 0 || v >= im.Levels {
+		return im.SizeX, im.SizeY
+	}
+	sz := levelSizes(im)[v]
+	return sz[0], sz[1]
+}
+
+// internalServerError is Django's answer to an exception in a view.
+func internalServerError(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	w.Write([]byte("<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Server Error (500)</title>\n</head>\n<body>\n  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n"))
+}
+
+// javascriptServerError is webgateway's HttpJavascriptResponseServerError:
+// 500 with a text/javascript body.
+func javascriptServerError(w http.ResponseWriter, body string) {
+	w.Header().Set("Content-Type", "text/javascript")
+	w.WriteHeader(http.StatusInternalServerError)
+	w.Write([]byte(body))
 }
 
 func (s *Server) handleImgData(w http.ResponseWriter, r *http.Request, args []string) {
@@ -109,7 +142,17 @@ func (s *Server) handleImgData(w http.ResponseWriter, r *http.Request, args []st
 		return
 	}
 	if !ok {
+		if s.webMinor() < 8 {
+			javascriptServerError(w, `""`) // before 5.8
+			return
+		}
 		notFoundText(w, "Image:"+args[0]+" not found")
+		return
+	}
+	if backOff, pending := s.data.pyramidPending(im.ID, true); pending {
+		// imageMarshal catches the ConcurrencyException of a pyramid still
+		// being generated and answers it, with status 200.
+		writeJSON(w, http.StatusOK, obj{"ConcurrencyException": obj{"backOff": backOff}})
 		return
 	}
 	s.data.mu.RLock()
@@ -170,14 +213,16 @@ func (s *Server) handleImgData(w http.ResponseWriter, r *http.Request, args []st
 	}
 	if im.Levels > 1 {
 		res, zoom := obj{}, obj{}
-		for v := 0; v < im.Levels; v++ {
-			lw, lh, scale := levelSize(im, v)
-			res[strconv.Itoa(v)] = obj{"sizeX": lw, "sizeY": lh}
-			zoom[strconv.Itoa(v)] = scale
+		for v, sz := range levelSizes(im) {
+			res[strconv.Itoa(v)] = obj{"sizeX": sz[0], "sizeY": sz[1]}
+			// the width ratio only (getZoomLevelScaling)
+			zoom[strconv.Itoa(v)] = float64(sz[0]) / float64(im.SizeX)
 		}
 		rv["tile_size"] = obj{"width": im.TileSize, "height": im.TileSize}
 		rv["levels"] = im.Levels
-		rv["resolutions"] = res
+		if s.webMinor() >= 31 {
+			rv["resolutions"] = res
+		}
 		rv["zoomLevelScaling"] = zoom
 	}
 	writeJSON(w, http.StatusOK, rv)
@@ -209,10 +254,11 @@ func prepared(im *Image, r *http.Request) (render.Settings, int, error) {
 }
 
 // renderArea renders the w × h output of the level-scaled area starting at
-// full-resolution (x0, y0) with step pixels per output pixel.
-func renderArea(im *Image, set render.Settings, t int, x0, y0, step float64, w, h int) *render.Image {
+// full-resolution (x0, y0) with stepX × stepY full-resolution pixels per
+// output pixel.
+func renderArea(im *Image, set render.Settings, t int, x0, y0, stepX, stepY float64, w, h int) *render.Image {
 	return render.Render(set, w, h, im.SizeZ, func(c, z, x, y int) float64 {
-		return pixel(im, c, z, t, x0+float64(x)*step, y0+float64(y)*step)
+		return pixel(im, c, z, t, x0+float64(x)*stepX, y0+float64(y)*stepY)
 	})
 }
 
@@ -253,6 +299,12 @@ func (s *Server) preparePlane(w http.ResponseWriter, r *http.Request, args []str
 		badRequest(w, err.Error())
 		return nil, set, 0, false
 	}
+	if _, pending := s.data.pyramidPending(im.ID, false); pending {
+		// Preparing the rendering engine raises the ConcurrencyException,
+		// which no render view catches.
+		internalServerError(w)
+		return nil, set, 0, false
+	}
 	if !plane(im, &set, args[1], args[2]) {
 		djangoNotFound(w, r) // the gateway gives None for a plane that is not there
 		return nil, set, 0, false
@@ -275,7 +327,7 @@ func (s *Server) handleRenderImage(w http.ResponseWriter, r *http.Request, args 
 
 // RenderedPlane is the server's rendering of the plane set.Z, set.T of im.
 func RenderedPlane(im *Image, set render.Settings) *render.Image {
-	return renderArea(im, set, set.T, 0, 0, 1, im.SizeX, im.SizeY)
+	return renderArea(im, set, set.T, 0, 0, 1, 1, im.SizeX, im.SizeY)
 }
 
 // RenderExpected is the exact rendering (before JPEG) that render_image
@@ -293,8 +345,11 @@ func (s *Server) handleRenderRegion(w http.ResponseWriter, r *http.Request, args
 	if !ok {
 		return
 	}
+	// renderJpegRegion renders plane Z only: a projection is not applied.
+	set.Projection, set.ProjStart, set.ProjEnd = render.ProjectionNormal, -1, -1
+	maxTile := s.opts.MaxTileLength
 	var err error
-	lw, lh, scale := im.SizeX, im.SizeY, 1.0
+	lw, lh := im.SizeX, im.SizeY
 	var x, y, tw, th int
 	q := r.URL.Query()
 	switch {
@@ -314,14 +369,16 @@ func (s *Server) handleRenderRegion(w http.ResponseWriter, r *http.Request, args
 		v := nums[0]
 		tw, th = im.TileSize, im.TileSize
 		if tw <= 0 {
-			tw, th = min(im.SizeX, maxTileLength), min(im.SizeY, maxTileLength)
+			tw, th = min(im.SizeX, maxTile), min(im.SizeY, maxTile)
 		}
 		if len(nums) > 4 {
+			// As upstream: a size ≤ 0 means the native tile (not cut), a
+			// bigger one is cut to max_tile_length.
 			for i, n := range nums[3:5] {
 				if n <= 0 {
 					continue
 				}
-				n = min(n, maxTileLength)
+				n = min(n, maxTile)
 				if i == 0 {
 					tw = n
 				} else {
@@ -340,7 +397,8 @@ func (s *Server) handleRenderRegion(w http.ResponseWriter, r *http.Request, args
 			badRequest(w, fmt.Sprintf("Invalid resolution level, %d > number of available levels %d ", v, im.Levels-1))
 			return
 		}
-		lw, lh, scale = levelSize(im, v)
+		sz := levelSizes(im)[v]
+		lw, lh = sz[0], sz[1]
 		x, y = nums[1]*tw, nums[2]*th
 	case q.Get("region") != "":
 		parts := strings.Split(q.Get("region"), ",")
@@ -369,8 +427,8 @@ func (s *Server) handleRenderRegion(w http.ResponseWriter, r *http.Request, args
 		djangoNotFound(w, r)
 		return
 	}
-	step := 1 / scale
-	writeJPEG(w, renderArea(im, set, set.T, float64(x)*step, float64(y)*step, step, tw, th), quality)
+	sx, sy := float64(im.SizeX)/float64(lw), float64(im.SizeY)/float64(lh)
+	writeJPEG(w, renderArea(im, set, set.T, float64(x)*sx, float64(y)*sy, sx, sy, tw, th), quality)
 }
 
 // handleThumbnail serves render_thumbnail (longest side 96 by default, or
@@ -406,6 +464,11 @@ func (s *Server) handleThumbnail(w http.ResponseWriter, r *http.Request, args []
 		badRequest(w, "thumbnail too large")
 		return
 	}
+	if birdsEye || len(args) < 3 || args[2] == "" {
+		s.countThumbnail(size)
+	} else {
+		s.count("thumbnail_rendered")
+	}
 	sx := float64(im.SizeX) / float64(tw)
 	img := render.Render(set, tw, th, im.SizeZ, func(c, z, x, y int) float64 {
 		return pixel(im, c, z, set.T, float64(x)*sx, float64(y)*float64(im.SizeY)/float64(th))
@@ -413,31 +476,72 @@ func (s *Server) handleThumbnail(w http.ResponseWriter, r *http.Request, args []
 	writeJPEG(w, img, 90)
 }
 
-// handleGetThumbnails is get_thumbnails/[w/]?id=…: base64 JPEGs in JSON, at
-// most 50 ids (webgateway's limit).
-func (s *Server) handleGetThumbnails(w http.ResponseWriter, r *http.Request, args []string) {
-	ids := r.URL.Query()["id"]
-	if len(ids) > 50 {
-		ids = ids[:50]
+// thumbnailBatch is omero.web.thumbnails_batch: the most ids get_thumbnails
+// answers at once.
+const thumbnailBatch = 50
+
+// cachedThumbnailSize is the longest side of the thumbnails OMERO's
+// thumbnail service keeps; any other size is rendered on each request.
+const cachedThumbnailSize = 96
+
+// countThumbnail counts a thumbnail served from the thumbnail service's
+// cache ("thumbnail_cached") or rendered for the request
+// ("thumbnail_rendered").
+func (s *Server) countThumbnail(size int) {
+	if size == cachedThumbnailSize {
+		s.count("thumbnail_cached")
+	} else {
+		s.count("thumbnail_rendered")
 	}
-	size := 96
+}
+
+// thumbnailJPEG is an image's thumbnail of longest side size with its
+// stored settings, as JPEG.
+func thumbnailJPEG(im *Image, size int) []byte {
+	tw, th := render.TargetSize(im.SizeX, im.SizeY, max(1, min(size, maxPlane)))
+	set := im.Defaults.Clone()
+	img := render.Render(set, tw, th, im.SizeZ, func(c, z, x, y int) float64 {
+		return pixel(im, c, z, set.T, float64(x)*float64(im.SizeX)/float64(tw), float64(y)*float64(im.SizeY)/float64(th))
+	})
+	var buf bytes.Buffer
+	jpeg.Encode(&buf, img.ToRGBA(), &jpeg.Options{Quality: 90})
+	return buf.Bytes()
+}
+
+// handleGetThumbnails is get_thumbnails/[w/]?id=…: base64 JPEGs in JSON by
+// id, null for an id the server cannot give a thumbnail of; duplicates are
+// dropped; more than 50 distinct ids is a 500 (get_thumbnails_json).
+func (s *Server) handleGetThumbnails(w http.ResponseWriter, r *http.Request, args []string) {
+	var ids []string
+	seen := map[int64]bool{}
+	for _, v := range r.URL.Query()["id"] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || seen[n] {
+			continue // get_longs skips what is not a number
+		}
+		seen[n] = true
+		ids = append(ids, strconv.FormatInt(n, 10))
+	}
+	if len(ids) > thumbnailBatch {
+		javascriptServerError(w, fmt.Sprintf("Max %d thumbnails at a time.", thumbnailBatch))
+		return
+	}
+	size := cachedThumbnailSize
 	if args[0] != "" {
 		size, _ = strconv.Atoi(args[0])
 	}
 	out := obj{}
 	for _, id := range ids {
+		out[id] = nil
 		im, ok := s.visibleImage(w, r, id)
 		if !ok {
 			continue
 		}
-		tw, th := render.TargetSize(im.SizeX, im.SizeY, max(1, min(size, maxPlane)))
-		set := im.Defaults.Clone()
-		img := render.Render(set, tw, th, im.SizeZ, func(c, z, x, y int) float64 {
-			return pixel(im, c, z, set.T, float64(x)*float64(im.SizeX)/float64(tw), float64(y)*float64(im.SizeY)/float64(th))
-		})
-		var buf bytes.Buffer
-		jpeg.Encode(&buf, img.ToRGBA(), &jpeg.Options{Quality: 90})
-		out[id] = "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())
+		if _, pending := s.data.pyramidPending(im.ID, false); pending {
+			continue
+		}
+		s.countThumbnail(size)
+		out[id] = "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(thumbnailJPEG(im, size))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

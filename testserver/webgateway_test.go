@@ -54,9 +54,10 @@ func TestRenderEndpoints(t *testing.T) {
 	if w, hh := decodeSize(t, b); w != 256 || hh != 256 {
 		t.Errorf("tile is %d×%d", w, hh)
 	}
-	_, _, b = c.get(fmt.Sprintf("/webgateway/render_image_region/%d/0/0/?tile=4,4,3", big)) // the corner: 1250-1024, 938-768
-	if w, hh := decodeSize(t, b); w != 226 || hh != 170 {
-		t.Errorf("edge tile is %d×%d, want 226×170", w, hh)
+	// the corner: level 4 is 1250×937 (each level halves the previous, rounded down): 1250-1024, 937-768
+	_, _, b = c.get(fmt.Sprintf("/webgateway/render_image_region/%d/0/0/?tile=4,4,3", big))
+	if w, hh := decodeSize(t, b); w != 226 || hh != 169 {
+		t.Errorf("edge tile is %d×%d, want 226×169", w, hh)
 	}
 	for q, want := range map[string]int{"tile=-1,0,0": 400, "tile=5,0,0": 400, "tile=a,b": 400, "": 400, "region=0,0,10": 400, "tile=4,99,0": 404} {
 		if status, _, _ := c.get(fmt.Sprintf("/webgateway/render_image_region/%d/0/0/?%s", big, q)); status != want {

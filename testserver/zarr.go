@@ -121,7 +121,7 @@ func zarrShapes(im *Image) [][]int {
 	shapes := [][]int{base}
 	if im.Levels > 1 {
 		for v := 1; v < im.Levels; v++ {
-			lw, lh, _ := levelSize(im, v)
+			lw, lh := levelSize(im, v)
 			sh := append([]int(nil), base...)
 			sh[len(sh)-1], sh[len(sh)-2] = lw, lh
 			shapes = append(shapes, sh)

@@ -2,6 +2,7 @@ package wrappers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -114,8 +115,14 @@ func (s source) RenderImage(ctx context.Context, id int64, z, t int, q url.Value
 	return s.conn.RenderImage(ctx, id, z, t, q)
 }
 
+// RenderRegion marks a 404 as render.ErrNoTile (a tile past the level's
+// edge) while keeping gateway.ErrNotFound (the image may be gone).
 func (s source) RenderRegion(ctx context.Context, id int64, z, t int, q url.Values) ([]byte, error) {
-	return s.conn.RenderRegion(ctx, id, z, t, q)
+	data, err := s.conn.RenderRegion(ctx, id, z, t, q)
+	if errors.Is(err, gateway.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %w", render.ErrNoTile, err)
+	}
+	return data, err
 }
 
 func (s source) ImageInfo(ctx context.Context, id int64) (*render.ImageInfo, error) {

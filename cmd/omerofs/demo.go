@@ -83,7 +83,7 @@ Press Ctrl-C here to unmount.
 }
 
 func newServeDemoCmd() *cobra.Command {
-	var listen, synthetic, rawRoutes string
+	var listen, synthetic, webVersion, rawRoutes string
 	var public, stats bool
 	cmd := &cobra.Command{
 		Use:   "serve-demo [--listen ADDR]",
@@ -97,7 +97,10 @@ as a read-only public user (on by default here, so that curl shows data at once;
   OMERO_PASSWORD=alice omerofs mount --user alice http://127.0.0.1:4080 /tmp/alice`,
 		Args: argsBetween(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := testserver.Options{Public: public, Logger: logrus.StandardLogger(), Stats: stats, NoOMETiff: true}
+			if _, err := testserver.ParseWebVersion(webVersion); err != nil {
+				return usageError{fmt.Errorf("--web-version: %w", err)}
+			}
+			opts := testserver.Options{Public: public, Logger: logrus.StandardLogger(), WebVersion: webVersion, Stats: stats, NoOMETiff: true}
 			for _, r := range strings.Split(rawRoutes, ",") {
 				switch strings.TrimSpace(r) {
 				case "pixel-buffer":
@@ -131,5 +134,6 @@ as a read-only public user (on by default here, so that curl shows data at once;
 	cmd.Flags().MarkHidden("raw")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4080", "address to listen on")
 	cmd.Flags().BoolVar(&public, "public", true, "serve requests without a session as a read-only public user (--public=false to require a login)")
+	cmd.Flags().StringVar(&webVersion, "web-version", testserver.NewestWebVersion(), "OMERO.web release to behave as: "+strings.Join(testserver.WebVersions(), ", "))
 	return cmd
 }

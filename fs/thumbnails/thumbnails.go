@@ -36,8 +36,10 @@ import (
 	"github.com/omerofs/omerofs/render"
 )
 
-// Size is the standard's "normal" size: the longest side of a thumbnail.
-const Size = 128
+// Size is the longest side asked of get_thumbnails: the one OMERO's
+// thumbnail service keeps (any other size costs the server a render per
+// image, docs/omero-web.md), within the standard's "normal" (at most 128).
+const Size = 96
 
 // Source gives OMERO's thumbnails of at most gateway.MaxThumbnailBatch
 // images in one request, as JPEG bytes by image id (missing ids: none).
