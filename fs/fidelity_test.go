@@ -136,7 +136,7 @@ func TestWebVersionMatrix(t *testing.T) {
 				fsOpts:     Options{MaxRenderSize: 1024},
 			})
 			ents, err := os.ReadDir(m.dir)
-			if err != nil || len(ents) != 6 {
+			if err != nil || len(ents) != 7 { // the categories, images/ and data/
 				t.Fatalf("top level: %d entries, %v", len(ents), err)
 			}
 			mitosis := m.path("projects", "Cell Biology", "Mitosis")
