@@ -7,7 +7,7 @@ folder, raw, sx, sy, sz, sc, st, ptype = sys.argv[1:9]
 sx, sy, sz, sc, st = map(int, (sx, sy, sz, sc, st))
 dt = np.dtype({"uint8": "u1", "int8": "i1", "uint16": ">u2", "int16": ">i2", "uint32": ">u4", "int32": ">i4", "float": ">f4", "double": ">f8"}[ptype])
 want = np.fromfile(raw, dtype=dt).reshape(st, sz, sc, sy, sx)
-names = sorted(os.listdir(os.path.join(folder, "planes")))
+names = sorted(n for n in os.listdir(os.path.join(folder, "planes")) if n.endswith(".tif"))  # rois.json, RoiSet.zip beside
 assert len(names) == st * sz * sc, ("plane count", len(names))
 i = 0
 for t in range(st):

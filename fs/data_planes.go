@@ -9,13 +9,15 @@ import (
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 
+	"github.com/omerofs/omerofs/render/ijroi"
 	"github.com/omerofs/omerofs/render/tiff"
 	"github.com/omerofs/omerofs/wrappers"
 	"github.com/omerofs/omerofs/wrappers/raw"
 )
 
 // planes/ of an image folder (design.md): one uncompressed TIFF per raw
-// plane, t<T>_z<Z>_c<C>.tif, in the image's own pixel type. Names and
+// plane, t<T>_z<Z>_c<C>.tif, in the image's own pixel type, and the
+// image's ROIs (rois.json, RoiSet.zip when it has any; data_rois.go). Names and
 // sizes come from the listing's dimensions; the pixels are read, a band of
 // rows at a time, when a file is read, at any offset.
 
@@ -70,6 +72,14 @@ func (d *planesDir) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno)
 			}
 		}
 	}
+	// The image's ROIs beside its planes (data_rois.go): a failed ROI
+	// listing costs RoiSet.zip, not the planes.
+	entries = append(entries, fuse.DirEntry{Name: roisJSONName, Mode: syscall.S_IFREG, Ino: dataFileIno("roisjson", im.ID)})
+	if ok, err := d.root.hasRoiSet(ctx, img); err != nil {
+		d.root.log.WithError(err).Warnf("list the ROIs of %s: planes/ shows no %s", d.what, ijroi.SetName)
+	} else if ok {
+		entries = append(entries, fuse.DirEntry{Name: ijroi.SetName, Mode: syscall.S_IFREG, Ino: dataFileIno("roiset", im.ID)})
+	}
 	return gofs.NewListDirStream(entries), 0
 }
 
@@ -78,6 +88,12 @@ func (d *planesDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	im, ok := d.root.rawImage(img)
 	if !ok {
 		return nil, syscall.ENOENT
+	}
+	switch name {
+	case ijroi.SetName:
+		return d.root.lookupRoiSet(ctx, &d.Inode, img, out)
+	case roisJSONName:
+		return d.root.lookupROIFile(ctx, &d.Inode, img, name, out)
 	}
 	z, c, t, ok := raw.ParsePlaneName(im, name)
 	if !ok {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -91,10 +92,24 @@ func TestDataPlanes(t *testing.T) {
 	dir := m.imageDir(t, "mitosis_01.dv")
 	expect(t, dir, "image.png", "metadata.json", "original", "attachments", "planes", "image.ome.zarr")
 	m.server.ResetCounters()
-	ents, err := os.ReadDir(filepath.Join(dir, "planes"))
-	if err != nil || len(ents) != 27 {
-		t.Fatalf("%d planes, %v", len(ents), err)
+	all, err := os.ReadDir(filepath.Join(dir, "planes"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	var ents []os.DirEntry
+	others := map[string]bool{}
+	for _, e := range all {
+		if strings.HasSuffix(e.Name(), ".tif") {
+			ents = append(ents, e)
+		} else {
+			others[e.Name()] = true
+		}
+	}
+	// The image has ROIs: its RoiSet.zip and rois.json sit beside the planes.
+	if len(ents) != 27 || len(others) != 2 || !others["RoiSet.zip"] || !others["rois.json"] {
+		t.Fatalf("%d planes, and %v", len(ents), others)
+	}
+	m.server.ResetCounters() // the ROI listing
 	want := []string{"t1_z1_c1.tif", "t1_z1_c2.tif", "t1_z1_c3.tif", "t1_z2_c1.tif"}
 	for i, w := range want {
 		if ents[i].Name() != w {
@@ -111,7 +126,7 @@ func TestDataPlanes(t *testing.T) {
 	if n := m.server.Requests("pixel_buffer_tile") + m.server.Requests("imgData"); n != 0 {
 		t.Errorf("listing and stat made %d pixel requests", n)
 	}
-	for _, bad := range []string{"t1_z01_c1.tif", "t1_z10_c1.tif", "t0_z1_c1.tif", "RoiSet.zip", "t1_z1_c1.tiff"} {
+	for _, bad := range []string{"t1_z01_c1.tif", "t1_z10_c1.tif", "t0_z1_c1.tif", "RoiSet.tif", "t1_z1_c1.tiff"} {
 		if _, err := os.Stat(filepath.Join(dir, "planes", bad)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s: %v", bad, err)
 		}

@@ -114,11 +114,12 @@ func (r *Root) newChild(ctx context.Context, parent *gofs.Inode, parentIno uint6
 		if !ok {
 			return nil, r.fail(fmt.Errorf("inode %d is a %T, not an image file", imageIno(o.ID()), ch.Operations()), "look up %s", describe(o))
 		}
-		if existing != f {
+		if existing != f && !partial(o) {
 			// The image is already known (another path, or an earlier
 			// listing): refresh what the new listing says of it.
 			existing.update(o)
 		}
+		r.trackPartial(o, existing) // tags.go
 		existing.fillAttr(&out.Attr)
 		return ch, 0
 	case wrappers.Container:

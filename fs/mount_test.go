@@ -50,7 +50,7 @@ func TestTopLevelFolders(t *testing.T) {
 		}
 		names = append(names, e.Name())
 	}
-	if got, want := strings.Join(names, " "), "data datasets images orphaned plates projects screens"; got != want {
+	if got, want := strings.Join(names, " "), "data datasets images orphaned plates projects screens tags"; got != want {
 		t.Errorf("top level = %q, want %q", got, want)
 	}
 	st, err := os.Stat(m.dir)

@@ -8,6 +8,7 @@ package fs
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -85,9 +86,12 @@ type Root struct {
 	mountTime time.Time
 	openFiles atomic.Int64
 	stats     Stats
-	thumbs    *thumbnails.Writer // nil without thumbnails; set by Mount
-	data      *dataView          // data_dir.go
-	raw       *rawView           // data_raw.go
+	thumbs    *thumbnails.Writer           // nil without thumbnails; set by Mount
+	data      *dataView                    // data_dir.go
+	anns      *annotationBatches           // xattr_annotations.go
+	partials  sync.Map                     // image id → *imageFile made from a tag's listing (tags.go)
+	rois      *cache.TTL[int64, *roiFiles] // data_rois.go
+	raw       *rawView                     // data_raw.go
 }
 
 // Stats returns the mount's counters (render latencies, errors by errno).
@@ -109,6 +113,8 @@ func NewRoot(client *wrappers.Client, images *cache.Cache, opts Options) *Root {
 	}
 	r.listings = newListingCache(r)
 	r.data = newDataView(r)
+	r.anns = newAnnotationBatches(r)
+	r.rois = newROICache(r)
 	r.raw = newRawView(r)
 	return r
 }
@@ -153,6 +159,7 @@ func (r *Root) OnAdd(ctx context.Context) {
 	img := &imagesDir{root: r}
 	r.AddChild("images", r.NewPersistentInode(ctx, img, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: imagesDirIno}), false)
 	r.AddChild("data", r.NewPersistentInode(ctx, &dataRoot{root: r}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: dataRootIno}), false)
+	r.addTagsFolder(ctx) // tags.go
 }
 
 const imagesDirIno = 2 + 5
@@ -168,6 +175,7 @@ func (r *Root) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 	}
 	entries = append(entries, fuse.DirEntry{Name: "images", Mode: syscall.S_IFDIR, Ino: imagesDirIno})
 	entries = append(entries, fuse.DirEntry{Name: "data", Mode: syscall.S_IFDIR, Ino: dataRootIno})
+	entries = append(entries, fuse.DirEntry{Name: "tags", Mode: syscall.S_IFDIR, Ino: tagsRootIno})
 	return gofs.NewListDirStream(entries), 0
 }
 

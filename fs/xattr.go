@@ -113,26 +113,38 @@ func listxattr(attrs []xattr, dest []byte) (uint32, syscall.Errno) {
 	return uint32(copy(dest, b)), 0
 }
 
-func (d *dir) attrs() []xattr {
+// The annotation attributes come with the others (xattr_annotations.go).
+
+func (d *dir) xattrs(ctx context.Context, name string) []xattr {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	return objectXattrs(d.obj)
+	o := d.obj
+	d.mu.Unlock()
+	if o == nil {
+		return nil
+	}
+	_, parent := d.Parent()
+	return d.root.xattrsOf(ctx, o, parent, name)
 }
 
 func (d *dir) Getxattr(ctx context.Context, name string, dest []byte) (uint32, syscall.Errno) {
-	return d.root.getxattr(ctx, d.what, d.attrs(), name, dest)
+	return d.root.getxattr(ctx, d.what, d.xattrs(ctx, name), name, dest)
 }
 
 func (d *dir) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
-	return listxattr(d.attrs(), dest)
+	return listxattr(d.xattrs(ctx, ""), dest)
+}
+
+func (f *imageFile) xattrs(ctx context.Context, name string) []xattr {
+	img, _, _ := f.state()
+	_, parent := f.Parent()
+	return f.root.xattrsOf(ctx, img, parent, name)
 }
 
 func (f *imageFile) Getxattr(ctx context.Context, name string, dest []byte) (uint32, syscall.Errno) {
 	img, _, _ := f.state()
-	return f.root.getxattr(ctx, describe(img), objectXattrs(img), name, dest)
+	return f.root.getxattr(ctx, describe(img), f.xattrs(ctx, name), name, dest)
 }
 
 func (f *imageFile) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
-	img, _, _ := f.state()
-	return listxattr(objectXattrs(img), dest)
+	return listxattr(f.xattrs(ctx, ""), dest)
 }

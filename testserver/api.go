@@ -65,8 +65,8 @@ type apiRoute struct {
 }
 
 var apiRoutes = []apiRoute{
-	{re: re(`^m/(projects|datasets|images|screens|plates|wells|plateacquisitions|experimenters|experimentergroups)/$`), kind: "api_list"},
-	{re: re(`^m/(projects|datasets|images|screens|plates|wells|plateacquisitions|experimenters|experimentergroups)/(\d+)/$`), kind: "api_get"},
+	{re: re(`^m/(projects|datasets|images|screens|plates|wells|plateacquisitions|experimenters|experimentergroups|rois)/$`), kind: "api_list"},
+	{re: re(`^m/(projects|datasets|images|screens|plates|wells|plateacquisitions|experimenters|experimentergroups|rois)/(\d+)/$`), kind: "api_get"},
 	{re: re(`^m/(projects)/(\d+)/(datasets)/$`), kind: "api_list"},
 	{re: re(`^m/(datasets)/(\d+)/(images)/$`), kind: "api_list"},
 	{re: re(`^m/(datasets)/(\d+)/(projects)/$`), kind: "api_list"},
@@ -402,15 +402,17 @@ func (s *Server) collect(user *Experimenter, kind string, f map[string]int64, q 
 		for _, g := range d.Groups {
 			out = append(out, sortable{name: &g.Name, id: g.ID, encode: func(e *enc) obj { return e.group(g.ID) }})
 		}
+	case "rois":
+		out = s.collectROIs(user, f, q) // rois.go
 	}
-	// plateacquisitions, rois: this server has none (an empty, valid list).
+	// plateacquisitions: this server has none (an empty, valid list).
 	return out
 }
 
 // typeNames maps a URL kind to the OMERO type named in 404 messages.
 var typeNames = map[string]string{"projects": "Project", "datasets": "Dataset", "images": "Image", "screens": "Screen",
 	"plates": "Plate", "wells": "Well", "plateacquisitions": "PlateAcquisition", "experimenters": "Experimenter",
-	"experimentergroups": "ExperimenterGroup"}
+	"experimentergroups": "ExperimenterGroup", "rois": "Roi"}
 
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, kind, idText string) {
 	user, ok := s.apiUser(w, r)
@@ -477,6 +479,10 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, kind, idText 
 			if p := s.data.Plates[wl.PlateID]; p != nil && s.visible(user, p.Owned, nil) {
 				m = e.well(wl, true)
 			}
+		}
+	case "rois":
+		if roi := s.data.ROIs[id]; roi != nil && s.visible(user, roi.Owned, nil) {
+			m = e.roi(roi)
 		}
 	case "experimenters":
 		if _, ok := s.data.Experimenters[id]; ok {

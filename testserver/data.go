@@ -130,6 +130,7 @@ type Data struct {
 	Files         map[int64]*OriginalFile // fileset files and attachments
 	Annotations   map[int64]*Annotation   // annotations.go
 	AnnLinks      []AnnotationLink
+	ROIs          map[int64]*ROI // rois.go
 	nextID        int64
 }
 

@@ -193,6 +193,8 @@ func DemoData() *Data {
 	d.Screens[screen.ID] = screen
 	b.plate(strp("Loose plate"), demo, groupFacility, 2, 3, "number", "number", 1)
 	seedDataView(d) // originals and annotations: demo_dataview.go
+	seedROIs(d)     // demo_rois.go
+	seedTags(d)     // demo_tags.go
 	return d
 }
 

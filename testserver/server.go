@@ -233,6 +233,9 @@ func (s *Server) route(r *http.Request) (string, http.HandlerFunc) {
 	if kind, h := s.routeData(r); h != nil { // originals.go, annotations.go
 		return kind, h
 	}
+	if kind, h := s.routeTags(r); h != nil { // tags.go
+		return kind, h
+	}
 	switch {
 	case s.opts.Stats && p == "/testserver/stats":
 		return "stats", s.handleStats

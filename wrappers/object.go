@@ -80,6 +80,14 @@ func NewBase(c *Client, o gateway.Object) Base {
 	return b
 }
 
+// Description is the OMERO Description, "" when absent.
+func (b *Base) Description() string {
+	if b.Raw.Description == nil {
+		return ""
+	}
+	return *b.Raw.Description
+}
+
 func (b *Base) Type() string { return b.Raw.Kind() }
 func (b *Base) ID() int64    { return b.Raw.ID }
 func (b *Base) Name() string { return b.name }
