@@ -61,12 +61,13 @@ func (s *planeSource) spooled() bool { return s.prep.Size() <= spooledPlaneMax }
 
 // open streams the plane file, written from the raw reader's rows.
 func (s *planeSource) open(ctx context.Context) (io.ReadCloser, int64, error) {
-	px, _, err := s.root.pixels(ctx, s.img)
+	px, _, done, err := s.root.pixels(ctx, s.img)
 	if err != nil {
 		return nil, 0, err
 	}
 	pr, pw := io.Pipe()
 	go func() {
+		defer done()
 		_, err := s.file.WriteTo(pw, px.Rows(ctx, s.z, s.c, s.t))
 		pw.CloseWithError(err)
 	}()
@@ -83,10 +84,11 @@ func (s *planeSource) readAt(ctx context.Context, dest []byte, off int64) (int, 
 	if s.spooled() {
 		return s.root.data.spool.readAt(ctx, s.key, size, s.open, dest, off)
 	}
-	px, _, err := s.root.pixels(ctx, s.img)
+	px, _, done, err := s.root.pixels(ctx, s.img)
 	if err != nil {
 		return 0, err
 	}
+	defer done()
 	n, err := s.prep.ReadAt(dest, off, px.Rows(ctx, s.z, s.c, s.t))
 	if err == io.EOF {
 		err = nil
@@ -98,10 +100,11 @@ func (s *planeSource) readAt(ctx context.Context, dest []byte, off int64) (int, 
 // plane is spooled (fetching it whole once), else from the raw reader.
 func (s *planeSource) rows(ctx context.Context, y, n int, buf []byte) error {
 	if !s.spooled() {
-		px, _, err := s.root.pixels(ctx, s.img)
+		px, _, done, err := s.root.pixels(ctx, s.img)
 		if err != nil {
 			return err
 		}
+		defer done()
 		return px.ReadRows(ctx, s.z, s.c, s.t, y, n, buf)
 	}
 	rowBytes := int64(s.im.SizeX * s.im.Type.Bytes())

@@ -25,7 +25,7 @@ import (
 const (
 	RenderAuto   = "auto"   // on the client where raw pixels are reachable plane by plane (or already fetched)
 	RenderServer = "server" // always the server's JPEG
-	RenderLocal  = "local"  // as auto; the server renders what no raw route reaches
+	RenderLocal  = "local"  // on the client wherever any raw route reaches the image
 )
 
 // keptReaders bounds the images whose raw reader stays open: each keeps
@@ -42,16 +42,35 @@ type rawView struct {
 	readers *lru.Cache[int64, *rawReader]
 }
 
+// rawReader is an open reader and its users: one evicted while in use is
+// closed by its last user (an OME-TIFF reader's close drops its spool).
 type rawReader struct {
-	im raw.Image
-	px *raw.Pixels
+	im      raw.Image
+	px      *raw.Pixels
+	users   int  // guarded by rawView.mu
+	evicted bool // likewise
 }
 
 func newRawView(r *Root) *rawView {
 	v := &rawView{routes: r.opts.Raw, render: r.opts.Render,
 		info: cache.NewTTL[int64, *render.ImageInfo](cache.TTLOptions{TTL: r.opts.MetadataTTL, Logger: r.log})}
-	v.readers, _ = lru.NewWithEvict[int64, *rawReader](keptReaders, func(_ int64, rd *rawReader) { rd.px.Close() })
+	v.readers, _ = lru.NewWithEvict[int64, *rawReader](keptReaders, func(_ int64, rd *rawReader) {
+		rd.evicted = true // called with v.mu held
+		if rd.users == 0 {
+			rd.px.Close()
+		}
+	})
 	return v
+}
+
+// release ends one use of rd.
+func (v *rawView) release(rd *rawReader) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	rd.users--
+	if rd.evicted && rd.users == 0 {
+		rd.px.Close()
+	}
 }
 
 func (v *rawView) close() {
@@ -91,37 +110,43 @@ func (r *Root) imageInfo(ctx context.Context, img wrappers.ImageObject) (*render
 
 // pixels returns the image's raw reader, opening it on first use with the
 // pyramid's levels from imgData (only the pixel-buffer route reads levels
-// below full size, and only it needs them).
-func (r *Root) pixels(ctx context.Context, img wrappers.ImageObject) (*raw.Pixels, raw.Image, error) {
+// below full size, and only it needs them). The caller calls done when it
+// has finished reading: the reader stays open until then.
+func (r *Root) pixels(ctx context.Context, img wrappers.ImageObject) (px *raw.Pixels, im raw.Image, done func(), err error) {
 	im, ok := r.rawImage(img)
 	if !ok {
-		return nil, im, fmt.Errorf("image %d: %w", img.ID(), raw.ErrNoRoute)
+		return nil, im, nil, fmt.Errorf("image %d: %w", img.ID(), raw.ErrNoRoute)
 	}
 	v := r.raw
+	use := func(rd *rawReader) (*raw.Pixels, raw.Image, func(), error) {
+		rd.users++ // v.mu held
+		return rd.px, rd.im, func() { v.release(rd) }, nil
+	}
 	v.mu.Lock()
 	if rd, ok := v.readers.Get(im.ID); ok && sameDims(rd.im, im) {
-		v.mu.Unlock()
-		return rd.px, rd.im, nil
+		defer v.mu.Unlock()
+		return use(rd)
 	}
 	v.mu.Unlock()
 	if r.raw.routes.Choose(im) == raw.PixelBuffer {
 		info, err := r.imageInfo(ctx, img)
 		if err != nil {
-			return nil, im, err
+			return nil, im, nil, err
 		}
 		im.Levels = max(info.Levels, len(info.Resolutions))
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if rd, ok := v.readers.Get(im.ID); ok && sameDims(rd.im, im) {
-		return rd.px, rd.im, nil // another reader opened it meanwhile
+		return use(rd) // another reader opened it meanwhile
 	}
-	px, err := v.routes.Open(im)
+	p, err := v.routes.Open(im)
 	if err != nil {
-		return nil, im, err
+		return nil, im, nil, err
 	}
-	v.readers.Add(im.ID, &rawReader{im: im, px: px})
-	return px, im, nil
+	rd := &rawReader{im: im, px: p}
+	v.readers.Add(im.ID, rd)
+	return use(rd)
 }
 
 func sameDims(a, b raw.Image) bool {
@@ -185,28 +210,36 @@ func (l localImage) OpenRenderingEngine(ctx context.Context) (*render.Engine, er
 	// The engine has just read imgData: what pixels() would ask for.
 	info := eng.Info()
 	l.root.raw.info.Get(ctx, l.ID(), func(context.Context) (*render.ImageInfo, error) { return info, nil })
-	px, im, err := l.root.pixels(ctx, l.ImageObject)
+	_, im, done, err := l.root.pixels(ctx, l.ImageObject)
 	if err != nil {
 		// The server can still render it: say why once per render, quietly.
 		l.root.log.WithError(err).Debugf("image %d rendered by the server", l.ID())
 		return eng, nil
 	}
-	eng.UseRaw(rawSource{l.root, l.ImageObject, px, im})
+	done() // each read takes the reader again (rawSource)
+	eng.UseRaw(rawSource{l.root, l.ImageObject, im})
 	return eng, nil
 }
 
-// rawSource adapts a raw reader to the engine and to image.ome.zarr:
-// full-width full-size reads go through the plane's file (spooled whole,
-// data_planes_spool.go), other regions to the reader.
+// rawSource adapts an image's raw reader to the engine and to
+// image.ome.zarr: full-width full-size reads go through the plane's file
+// (spooled whole, data_planes_spool.go), other regions to the reader.
 type rawSource struct {
 	root *Root
 	img  wrappers.ImageObject
-	px   *raw.Pixels
-	im   raw.Image
+	im   raw.Image // with the levels pixels() found
 }
 
 func (s rawSource) Type() tiff.PixelType { return s.im.Type }
-func (s rawSource) Levels() int          { return s.px.Levels() }
+
+// Levels is what raw.Pixels.Levels says of this image and route.
+func (s rawSource) Levels() int {
+	if s.root.raw.routes.Choose(s.im) == raw.PixelBuffer {
+		return max(s.im.Levels, 1)
+	}
+	return 1
+}
+
 func (s rawSource) ReadRegion(ctx context.Context, level, z, c, t, x, y, w, h int, buf []byte) error {
 	if level == 0 && x == 0 && w == s.im.SizeX {
 		ps, err := s.root.newPlaneSource(s.img, s.im, z, c, t)
@@ -215,5 +248,10 @@ func (s rawSource) ReadRegion(ctx context.Context, level, z, c, t, x, y, w, h in
 		}
 		return ps.rows(ctx, y, h, buf)
 	}
-	return s.px.ReadRegion(ctx, level, z, c, t, x, y, w, h, buf)
+	px, _, done, err := s.root.pixels(ctx, s.img)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return px.ReadRegion(ctx, level, z, c, t, x, y, w, h, buf)
 }

@@ -379,3 +379,48 @@ func TestDataPlanesFaults(t *testing.T) {
 		return err == nil
 	})
 }
+
+// A reader evicted while in use (more images read at once than are kept)
+// stays open for its user: on a bare OMERO.web its spooled export would
+// otherwise vanish under a read.
+func TestRawReaderEvictedInUse(t *testing.T) {
+	m := mountTestServer(t, mountConfig{rawProbe: "histology.tif"}) // the OME-TIFF export only
+	ctx := context.Background()
+	ti := testImage(t, m, "mitosis_01.dv")
+	img, err := m.root.client.Image(ctx, ti.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px, _, done, err := m.root.pixels(ctx, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, ti.SizeX*2*3)
+	if err := px.ReadRows(ctx, 0, 0, 0, 0, 3, buf); err != nil { // the export is fetched
+		t.Fatal(err)
+	}
+	ids := m.server.Data().ImageIDs(func(im testserver.Image) bool { return im.Name != nil && strings.HasPrefix(*im.Name, "scan_") })
+	for _, id := range ids[:keptReaders+2] {
+		other, err := m.root.client.Image(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, d, err := m.root.pixels(ctx, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d()
+	}
+	if m.root.raw.holds(ti.ID) {
+		t.Fatal("the first reader was not evicted")
+	}
+	m.server.ResetCounters()
+	want, _ := testserver.RawRegion(ti, 0, 2, 1, 0, 0, 10, ti.SizeX, 3)
+	if err := px.ReadRows(ctx, 2, 1, 0, 10, 3, buf); err != nil || !bytes.Equal(buf, want) {
+		t.Fatalf("read from an evicted reader in use: %v", err)
+	}
+	if n := m.server.Requests("render_ome_tiff"); n != 0 {
+		t.Errorf("the evicted reader in use lost its export: %d more downloads", n)
+	}
+	done()
+}

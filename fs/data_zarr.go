@@ -230,11 +230,12 @@ func (f *zarrFile) content(ctx context.Context) ([]byte, error) {
 	}
 	key := "zarr/" + strconv.FormatInt(z.ID, 10) + "/" + f.path
 	return f.root.images.Get(ctx, key, func(ctx context.Context) ([]byte, error) {
-		px, im, err := f.root.pixels(ctx, img)
+		_, im, done, err := f.root.pixels(ctx, img)
 		if err != nil {
 			return nil, err
 		}
-		src := rawSource{f.root, img, px, im}
+		done() // the source takes the reader for each read
+		src := rawSource{f.root, img, im}
 		return z.ChunkBytes(*e.Chunk, func(l, zz, c, t, x, y, w, h int, b []byte) error {
 			return src.ReadRegion(ctx, l, zz, c, t, x, y, w, h, b)
 		})
