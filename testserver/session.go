@@ -1,6 +1,7 @@
 package testserver
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -225,6 +226,20 @@ func (s *Server) isPublicUser(r *http.Request) bool {
 		return web.public
 	}
 	return s.publicURL(r)
+}
+
+// userKey is the context key of the user a view runs as (withUser).
+type userKey struct{}
+
+// withUser records the user login_required found for the rest of a view.
+func withUser(ctx context.Context, e *Experimenter) context.Context {
+	return context.WithValue(ctx, userKey{}, e)
+}
+
+// userFrom is the user withUser recorded, or nil.
+func userFrom(ctx context.Context) *Experimenter {
+	e, _ := ctx.Value(userKey{}).(*Experimenter)
+	return e
 }
 
 // apiUser answers 403 "Not logged in" for the JSON API when nobody is.

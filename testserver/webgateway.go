@@ -42,9 +42,14 @@ func (s *Server) routeWebgateway(r *http.Request) (string, http.HandlerFunc) {
 		args := m[1:]
 		kind := rt.kind
 		return kind, func(w http.ResponseWriter, r *http.Request) {
-			if _, ok := s.gatewayUser(w, r); !ok {
+			user, ok := s.gatewayUser(w, r)
+			if !ok {
 				return
 			}
+			// The view runs as the user login_required found, as OMERO.web's
+			// views hold the connection they were given: a session that
+			// expires meanwhile does not turn into "not found" halfway.
+			r = r.WithContext(withUser(r.Context(), user))
 			switch kind {
 			case "imgData":
 				s.handleImgData(w, r, args)
@@ -66,7 +71,10 @@ func (s *Server) routeWebgateway(r *http.Request) (string, http.HandlerFunc) {
 
 // visibleImage returns a copy of image id if the request's user may see it.
 func (s *Server) visibleImage(w http.ResponseWriter, r *http.Request, idText string) (*Image, bool) {
-	user, _ := s.currentUser(w, r)
+	user := userFrom(r.Context())
+	if user == nil {
+		user, _ = s.currentUser(w, r)
+	}
 	id, err := strconv.ParseInt(idText, 10, 64)
 	s.data.mu.RLock()
 	defer s.data.mu.RUnlock()
