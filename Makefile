@@ -15,7 +15,7 @@ COMMIT    := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git statu
 PKGS      := ./...
 FUZZTIME  ?= 30s
 
-.PHONY: all build install uninstall deps desktop-deps test lint vet staticcheck fmt-check demo bench fuzz soak test-desktop clean
+.PHONY: all build install uninstall deps desktop-deps test lint vet staticcheck fmt-check demo bench bench-scale fuzz soak test-desktop clean
 
 all: build
 
@@ -62,7 +62,10 @@ demo: deps build ## start the demo server on loopback and mount it at $(DEMO_DIR
 bench: deps ## the benchmark table (server and mount as processes) and the Go benchmarks: figures go to docs/benchmarks.md
 	OMEROFS_BENCH=1 OMEROFS_BENCH_OUT=$(CURDIR)/artifacts/bench-table.md $(GO) test -count=1 -run '^TestBenchTable$$' -v -timeout 15m ./cmd/omerofs/ | grep -v '^=== RUN'
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x -timeout 20m ./fs/
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20x -timeout 10m ./render/ ./cache/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20x -timeout 10m ./render/ ./cache/...
+
+bench-scale: deps ## find over 1,000 datasets of 1,000 images (a million files): time, list requests, the mount's memory
+	OMEROFS_BENCH_SCALE=1 OMEROFS_BENCH_OUT=$(CURDIR)/artifacts/bench-scale.md $(GO) test -count=1 -run '^TestBenchScale$$' -v -timeout 60m ./cmd/omerofs/ | grep -v '^=== RUN'
 
 fuzz: ## longer fuzz runs of every fuzz target ($(FUZZTIME) each)
 	@for pkg in $$($(GO) list ./...); do \

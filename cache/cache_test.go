@@ -223,6 +223,76 @@ func BenchmarkGetHit(b *testing.B) {
 	}
 }
 
+func TestTTLBoundedByEntries(t *testing.T) {
+	tc := NewTTL[int, string](TTLOptions{TTL: time.Minute, MaxEntries: 3})
+	ctx := context.Background()
+	var fills atomic.Int64
+	get := func(k int) {
+		if _, err := tc.Get(ctx, k, func(context.Context) (string, error) { fills.Add(1); return fmt.Sprint(k), nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k := range 3 {
+		get(k)
+	}
+	get(0) // 0 is now the most recently used; 1 the least
+	get(3) // evicts 1
+	if tc.Len() != 3 {
+		t.Fatalf("len %d, want the bound 3", tc.Len())
+	}
+	fills.Store(0)
+	get(0)
+	get(2)
+	get(3)
+	if fills.Load() != 0 {
+		t.Fatalf("%d fills for values that should be held", fills.Load())
+	}
+	get(1)
+	if fills.Load() != 1 {
+		t.Fatal("the least recently used value was kept instead")
+	}
+}
+
+func TestTTLRevalidatesInTheBackground(t *testing.T) {
+	clk := &clock{now: time.Unix(1000, 0)}
+	notFound := errors.New("gone")
+	tc := NewTTL[int, string](TTLOptions{TTL: time.Minute, Now: clk.Now, Revalidate: true,
+		ServeStale: func(err error) bool { return !errors.Is(err, notFound) }})
+	ctx := context.Background()
+	if v, _ := tc.Get(ctx, 1, func(context.Context) (string, error) { return "v1", nil }); v != "v1" {
+		t.Fatal(v)
+	}
+	clk.Add(2 * time.Minute)
+	release := make(chan struct{})
+	var fills atomic.Int64
+	slow := func(context.Context) (string, error) { fills.Add(1); <-release; return "v2", nil }
+	// Expired: served at once, however many ask, with one refresh running.
+	for range 5 {
+		if v, err := tc.Get(ctx, 1, slow); v != "v1" || err != nil {
+			t.Fatalf("expired value not served at once: %q, %v", v, err)
+		}
+	}
+	close(release)
+	tc.Wait()
+	if fills.Load() != 1 {
+		t.Fatalf("%d refreshes; want 1", fills.Load())
+	}
+	if v, _ := tc.Get(ctx, 1, slow); v != "v2" {
+		t.Fatalf("after the refresh: %q", v)
+	}
+	// A failed refresh keeps the old value; a vanished object drops it.
+	clk.Add(2 * time.Minute)
+	tc.Get(ctx, 1, func(context.Context) (string, error) { return "", errors.New("timeout") })
+	tc.Wait()
+	if v, err := tc.Get(ctx, 1, func(context.Context) (string, error) { return "", notFound }); v != "v2" || err != nil {
+		t.Fatalf("after a failed refresh: %q, %v; want the stale value", v, err)
+	}
+	tc.Wait()
+	if _, err := tc.Get(ctx, 1, func(context.Context) (string, error) { return "", notFound }); !errors.Is(err, notFound) {
+		t.Fatalf("a vanished object is still served: %v", err)
+	}
+}
+
 // peek returns a cached value without changing its recency.
 func (c *Cache) peek(key string) ([]byte, bool) {
 	c.mu.Lock()

@@ -125,6 +125,14 @@ func (c *Cache) add(key string, v []byte) {
 	}
 }
 
+// Contains reports whether key's value is held, without marking it used
+// (reading ahead skips what is there already).
+func (c *Cache) Contains(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Contains(key)
+}
+
 // Stats returns the counters.
 func (c *Cache) Stats() Stats {
 	c.mu.Lock()

@@ -2,9 +2,11 @@ package cache
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/sirupsen/logrus"
 )
 
@@ -14,6 +16,13 @@ type TTLOptions struct {
 	// ServeStale says whether a failed refresh may fall back to the expired
 	// value (a listing still shown while the server is down). Nil: always.
 	ServeStale func(err error) bool
+	// MaxEntries bounds the values held, least recently used out first
+	// (--max-listings); 0: no bound.
+	MaxEntries int
+	// Revalidate serves an expired value at once while one refresh runs in
+	// the background (stale-while-revalidate), so that a folder of a
+	// million images is never waited for twice.
+	Revalidate bool
 	Logger     logrus.FieldLogger
 	Now        func() time.Time // clock, for tests
 }
@@ -23,10 +32,12 @@ type TTLOptions struct {
 // allows) and the failure logged, so cached folders stay readable while
 // the server is away. Failures are never stored.
 type TTL[K comparable, V any] struct {
-	opts    TTLOptions
-	mu      sync.Mutex
-	entries map[K]ttlEntry[V]
-	fills   flights[K, V]
+	opts       TTLOptions
+	mu         sync.Mutex
+	entries    *simplelru.LRU[K, ttlEntry[V]]
+	refreshing map[K]bool // background refreshes running
+	fills      flights[K, V]
+	wg         sync.WaitGroup
 }
 
 type ttlEntry[V any] struct {
@@ -42,27 +53,84 @@ func NewTTL[K comparable, V any](opts TTLOptions) *TTL[K, V] {
 	if opts.Logger == nil {
 		opts.Logger = logrus.StandardLogger()
 	}
-	return &TTL[K, V]{opts: opts, entries: map[K]ttlEntry[V]{}}
+	size := opts.MaxEntries
+	if size <= 0 {
+		size = math.MaxInt32
+	}
+	lru, _ := simplelru.NewLRU[K, ttlEntry[V]](size, nil)
+	return &TTL[K, V]{opts: opts, entries: lru, refreshing: map[K]bool{}}
 }
 
 // Get returns the value of key, filling it when missing or expired.
 func (t *TTL[K, V]) Get(ctx context.Context, key K, fill func(ctx context.Context) (V, error)) (V, error) {
 	t.mu.Lock()
-	e, ok := t.entries[key]
-	t.mu.Unlock()
+	e, ok := t.entries.Get(key)
 	if ok && t.opts.Now().Sub(e.fetched) < t.opts.TTL {
+		t.mu.Unlock()
 		return e.val, nil
 	}
-	v, err := t.fills.do(ctx, key, fill, func(v V, err error) {
-		if err == nil {
-			t.mu.Lock()
-			t.entries[key] = ttlEntry[V]{val: v, fetched: t.opts.Now()}
-			t.mu.Unlock()
+	if ok && t.opts.Revalidate {
+		if !t.refreshing[key] {
+			t.refreshing[key] = true
+			t.wg.Add(1)
+			go t.refresh(context.WithoutCancel(ctx), key, fill)
 		}
-	})
-	if err != nil && ok && ctx.Err() == nil && (t.opts.ServeStale == nil || t.opts.ServeStale(err)) {
+		t.mu.Unlock()
+		return e.val, nil
+	}
+	t.mu.Unlock()
+	v, err := t.fills.do(ctx, key, fill, func(v V, err error) { t.store(key, v, err) })
+	if err != nil && ok && ctx.Err() == nil && t.serveStale(err) {
 		t.opts.Logger.WithError(err).Warn("refresh failed: serving the last listing")
 		return e.val, nil
 	}
 	return v, err
+}
+
+// refresh runs one background refresh of key. On failure the expired value
+// stays (and is served until a refresh succeeds) unless ServeStale says the
+// object is gone, in which case the next Get fills and fails itself.
+func (t *TTL[K, V]) refresh(ctx context.Context, key K, fill func(ctx context.Context) (V, error)) {
+	defer t.wg.Done()
+	_, err := t.fills.do(ctx, key, fill, func(v V, err error) { t.store(key, v, err) })
+	t.mu.Lock()
+	delete(t.refreshing, key)
+	if err != nil && !t.serveStale(err) {
+		t.entries.Remove(key)
+	}
+	t.mu.Unlock()
+	if err != nil && t.serveStale(err) {
+		t.opts.Logger.WithError(err).Warn("refresh failed: serving the last listing")
+	}
+}
+
+func (t *TTL[K, V]) store(key K, v V, err error) {
+	if err == nil {
+		t.mu.Lock()
+		t.entries.Add(key, ttlEntry[V]{val: v, fetched: t.opts.Now()})
+		t.mu.Unlock()
+	}
+}
+
+func (t *TTL[K, V]) serveStale(err error) bool {
+	return t.opts.ServeStale == nil || t.opts.ServeStale(err)
+}
+
+// Peek returns key's value, fresh or expired, without filling it or
+// marking it used.
+func (t *TTL[K, V]) Peek(key K) (V, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.entries.Peek(key)
+	return e.val, ok
+}
+
+// Wait waits for the background refreshes running (for tests and shutdown).
+func (t *TTL[K, V]) Wait() { t.wg.Wait() }
+
+// Len is the number of values held.
+func (t *TTL[K, V]) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.entries.Len()
 }

@@ -59,7 +59,7 @@ func newDataView(r *Root) *dataView {
 	return &dataView{
 		anns:  cache.NewTTL[uint64, map[int64]*wrappers.Annotations](opts),
 		meta:  cache.NewTTL[int64, []byte](opts),
-		spool: newSpool(r.opts.SpoolDir, r.log),
+		spool: r.newFileSpool(),
 	}
 }
 
@@ -174,7 +174,7 @@ func (d *dataDir) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 	}
 	entries := make([]fuse.DirEntry, len(l.names))
 	for i, name := range l.names {
-		obj := l.byName[name]
+		obj := l.objs[i]
 		if _, ok := obj.(wrappers.ImageObject); ok {
 			entries[i] = fuse.DirEntry{Name: folderName(name), Mode: syscall.S_IFDIR, Ino: dirIno(d.ino, "Image", obj.ID())}
 		} else {
@@ -192,7 +192,7 @@ func (d *dataDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if errno != 0 {
 		return nil, errno
 	}
-	if obj, ok := l.byName[name+".png"]; ok {
+	if obj, ok := l.object(name + ".png"); ok {
 		if img, ok := obj.(wrappers.ImageObject); ok {
 			key := d.listKey
 			anns := func(ctx context.Context) (*wrappers.Annotations, error) {
@@ -201,7 +201,7 @@ func (d *dataDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 			return d.root.newImageFolder(ctx, &d.Inode, dirIno(d.ino, "Image", img.ID()), img, anns, out)
 		}
 	}
-	obj, ok := l.byName[name]
+	obj, ok := l.object(name)
 	if !ok {
 		return nil, syscall.ENOENT
 	}
@@ -226,8 +226,8 @@ func (d *dataDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 func (r *Root) listingAnnotations(ctx context.Context, key uint64, l *listing, id int64) (*wrappers.Annotations, error) {
 	all, err := r.data.anns.Get(ctx, key, func(ctx context.Context) (map[int64]*wrappers.Annotations, error) {
 		var ids []int64
-		for _, n := range l.names {
-			if img, ok := l.byName[n].(wrappers.ImageObject); ok {
+		for _, o := range l.objs {
+			if img, ok := o.(wrappers.ImageObject); ok {
 				ids = append(ids, img.ID())
 			}
 		}

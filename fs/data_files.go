@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -307,7 +308,43 @@ func (f *streamedFile) Open(ctx context.Context, flags uint32) (gofs.FileHandle,
 	if !f.mutable {
 		flagsOut |= fuse.FOPEN_KEEP_CACHE
 	}
-	return nil, flagsOut, 0
+	return &streamHandle{}, flagsOut, 0
+}
+
+// streamHandle is one open of a streamed file. It remembers a failed
+// download for a moment: the kernel retries a failed read-ahead through
+// the same open file at once, and a new download for it would make a
+// hanging server cost the reader its timeout twice. A file opened afresh
+// starts a new download.
+type streamHandle struct {
+	mu       sync.Mutex
+	err      syscall.Errno
+	failedAt time.Time
+}
+
+// failTTL is how long a failed download answers the reads of the open file
+// that saw it fail.
+const failTTL = 2 * time.Second
+
+func (h *streamHandle) failed() syscall.Errno {
+	if h == nil {
+		return 0
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.err != 0 && time.Since(h.failedAt) < failTTL {
+		return h.err
+	}
+	return 0
+}
+
+func (h *streamHandle) fail(errno syscall.Errno) {
+	if h == nil || errno == syscall.EINTR {
+		return // the reader gave up: nothing the next read should inherit
+	}
+	h.mu.Lock()
+	h.err, h.failedAt = errno, time.Now()
+	h.mu.Unlock()
 }
 
 func (f *streamedFile) Release(ctx context.Context, fh gofs.FileHandle) syscall.Errno {
@@ -332,12 +369,20 @@ func (f *streamedFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte
 	if off >= size {
 		return fuse.ReadResultData(nil), 0
 	}
+	h, _ := fh.(*streamHandle)
+	if errno := h.failed(); errno != 0 {
+		return nil, errno
+	}
 	n, err := f.root.data.spool.readAt(ctx, f.key, size, open, dest[:min(int64(len(dest)), size-off)], off)
 	if err != nil {
+		var errno syscall.Errno
 		if errors.Is(err, errRefusedStart) || errors.Is(err, gateway.ErrForbidden) {
-			return nil, f.root.refusal(f.what, err)
+			errno = f.root.refusal(f.what, err)
+		} else {
+			errno = f.root.fail(err, "read %s", f.what)
 		}
-		return nil, f.root.fail(err, "read %s", f.what)
+		h.fail(errno)
+		return nil, errno
 	}
 	return fuse.ReadResultData(dest[:n]), 0
 }

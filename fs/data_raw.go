@@ -171,7 +171,7 @@ func micrometres(l *wrappers.Length) float64 {
 // renderer is what image files render: the image itself (the server
 // renders), or, where raw pixels are reachable and --render allows, the
 // image with an engine that renders on the client.
-func (r *Root) renderer(img wrappers.ImageObject) render.Opener {
+func (r *Root) renderer(img wrappers.ImageObject) wrappers.ImageObject {
 	if r.raw.render == RenderServer {
 		return img
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -65,10 +66,24 @@ type spoolEntry struct {
 	err      error
 	finished bool
 	readers  int
+	waiting  int // readers waiting for bytes: progress wakes them
 	lastRead time.Time
-	changed  chan struct{} // closed and replaced on every progress
+	changed  chan struct{} // closed and replaced on progress that someone waits for
 	cancel   context.CancelFunc
+
+	// The newest bytes are also kept in memory, so that a reader that
+	// keeps up with the download (cp, a sequential read) is served from
+	// there and not from the spool file it was just written to: bytes
+	// [curOff, have) are in cur, not yet in the file; [prevOff, curOff)
+	// in prev and in the file; below prevOff in the file only. Both are
+	// read-only once replaced, so a reader copies from them unlocked.
+	cur, prev       []byte
+	curOff, prevOff int64
 }
+
+// spoolChunk is how many bytes the download gathers in memory before it
+// writes them to the spool file (in one write).
+const spoolChunk = 256 << 10
 
 var _ fileSpool = (*spool)(nil)
 
@@ -89,25 +104,74 @@ func (s *spool) readAt(ctx context.Context, key string, size int64, open opener,
 		e.mu.Unlock()
 	}()
 	want := min(off+int64(len(dest)), size)
+	n := 0
 	for {
 		e.mu.Lock()
-		have, ferr, ch, f := e.have, e.err, e.changed, e.f
-		e.mu.Unlock()
-		if ferr != nil {
-			return 0, ferr
+		if e.err != nil {
+			err := e.err
+			e.mu.Unlock()
+			return n, err
 		}
-		if have >= want {
-			n, err := f.ReadAt(dest[:want-off], off)
-			if err != nil && !(errors.Is(err, io.EOF) && int64(n) == want-off) {
-				return n, fmt.Errorf("spool %s: %w", e.path, err)
+		pos := off + int64(n)
+		if e.have >= want && pos >= e.prevOff {
+			// In memory: copied under the lock, as the download reuses
+			// the chunks.
+			for pos < want {
+				var k int
+				if pos >= e.curOff {
+					k = copy(dest[n:want-off], e.cur[pos-e.curOff:])
+				} else {
+					k = copy(dest[n:want-off], e.prev[pos-e.prevOff:])
+				}
+				if k == 0 { // never: the chunks cover [prevOff, have)
+					e.mu.Unlock()
+					return n, fmt.Errorf("spool %s: no bytes at %d in memory", e.path, pos)
+				}
+				n += k
+				pos = off + int64(n)
 			}
+			e.mu.Unlock()
 			return n, nil
 		}
+		if e.have >= want || pos < e.prevOff {
+			// The part below prevOff is in the file for good.
+			f, end := e.f, min(want, e.prevOff)
+			e.mu.Unlock()
+			k, err := f.ReadAt(dest[n:end-off], pos)
+			n += k
+			if int64(k) < end-pos {
+				if err == nil || errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+				return n, fmt.Errorf("spool %s: %w", f.Name(), err)
+			}
+			if off+int64(n) == want {
+				return n, nil
+			}
+			continue
+		}
+		e.waiting++
+		ch := e.changed
+		e.mu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return 0, ctx.Err()
 		}
+		e.mu.Lock()
+		e.waiting--
+		e.mu.Unlock()
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+	}
+}
+
+// progress publishes the download's state and wakes the readers waiting
+// for it. The caller holds e.mu.
+func (e *spoolEntry) progress() {
+	if e.waiting > 0 {
+		close(e.changed)
+		e.changed = make(chan struct{})
 	}
 }
 
@@ -142,6 +206,14 @@ func (s *spool) entry(key string, size int64, open opener) (*spoolEntry, error) 
 	f, err := os.CreateTemp(s.dir, "file-")
 	if err != nil {
 		return nil, fmt.Errorf("make a spool file: %w", err)
+	}
+	// The file's blocks at once: on ext4 this halves the cost of the
+	// writes that follow, and a file the disk cannot hold fails here,
+	// before any download. (A file system without fallocate is fine.)
+	if err := syscall.Fallocate(int(f.Fd()), 0, 0, size); errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("make a spool file of %d bytes in %s: %w", size, s.dir, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &spoolEntry{key: key, path: f.Name(), size: size, f: f, readers: 1, lastRead: time.Now(), changed: make(chan struct{}), cancel: cancel}
@@ -182,6 +254,8 @@ func (s *spool) fill(ctx context.Context, e *spoolEntry, open opener) {
 	} else {
 		e.finished = true
 	}
+	e.cur, e.prev = nil, nil // all in the file now (or nowhere)
+	e.curOff, e.prevOff = e.have, e.have
 	close(e.changed)
 	e.changed = make(chan struct{})
 	e.mu.Unlock()
@@ -201,7 +275,7 @@ func (s *spool) fill(ctx context.Context, e *spoolEntry, open opener) {
 }
 
 func (s *spool) download(ctx context.Context, e *spoolEntry, open opener) error {
-	body, n, err := open(ctx)
+	body, length, err := open(ctx)
 	if err != nil {
 		if errors.Is(err, gateway.ErrServer) {
 			return fmt.Errorf("%w: %w", errRefusedStart, err)
@@ -209,26 +283,49 @@ func (s *spool) download(ctx context.Context, e *spoolEntry, open opener) error 
 		return err
 	}
 	defer body.Close()
-	if n >= 0 && n != e.size {
-		return fmt.Errorf("the server sends %d bytes where it listed %d: %w", n, e.size, gateway.ErrBadResponse)
+	if length >= 0 && length != e.size {
+		return fmt.Errorf("the server sends %d bytes where it listed %d: %w", length, e.size, gateway.ErrBadResponse)
 	}
-	buf := make([]byte, 256<<10)
-	var off int64
+	// Bytes gather in a chunk in memory (readers are served from it as
+	// they arrive) and go to the file a chunk at a time; two chunks take
+	// turns, so the one written last stays readable in memory.
+	var start int64 // where the chunk begins
+	size := min(spoolChunk, e.size+1)
+	chunk, other := make([]byte, size), make([]byte, size)
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		if _, err := e.f.WriteAt(chunk[:n], start); err != nil {
+			return fmt.Errorf("spool %s: %w", e.path, err)
+		}
+		e.mu.Lock()
+		e.prev, e.prevOff = chunk[:n], start
+		start += int64(n)
+		e.cur, e.curOff = other[:0], start
+		e.mu.Unlock()
+		chunk, other = other, chunk
+		n = 0
+		return nil
+	}
 	for {
-		k, rerr := body.Read(buf)
+		k, rerr := body.Read(chunk[n:])
 		if k > 0 {
-			if off+int64(k) > e.size {
+			if start+int64(n+k) > e.size {
 				return fmt.Errorf("the server sends more than the %d bytes it listed: %w", e.size, gateway.ErrBadResponse)
 			}
-			if _, err := e.f.WriteAt(buf[:k], off); err != nil {
-				return fmt.Errorf("spool %s: %w", e.path, err)
-			}
-			off += int64(k)
+			n += k
 			e.mu.Lock()
-			e.have = off
-			close(e.changed)
-			e.changed = make(chan struct{})
+			e.cur, e.curOff = chunk[:n], start
+			e.have = start + int64(n)
+			e.progress()
 			e.mu.Unlock()
+			if n == len(chunk) {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
 		}
 		if rerr == io.EOF {
 			break
@@ -240,8 +337,11 @@ func (s *spool) download(ctx context.Context, e *spoolEntry, open opener) error 
 			return rerr
 		}
 	}
-	if off != e.size {
-		return fmt.Errorf("the download ended after %d of %d bytes: %w", off, e.size, gateway.ErrBadResponse)
+	if err := flush(); err != nil {
+		return err
+	}
+	if start != e.size {
+		return fmt.Errorf("the download ended after %d of %d bytes: %w", start, e.size, gateway.ErrBadResponse)
 	}
 	return nil
 }

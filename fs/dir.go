@@ -26,6 +26,9 @@ type dir struct {
 	mu   sync.Mutex      // guards obj and list, which a newer listing may replace
 	obj  wrappers.Object // nil for a top-level category
 	list func(ctx context.Context) ([]wrappers.Object, error)
+
+	ra readAhead // of its image files (readahead.go)
+	la readAhead // of its folders' listings
 }
 
 var (
@@ -49,9 +52,10 @@ func (d *dir) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 		return nil, errno
 	}
 	d.root.folderThumbnails(d.Path(nil), l)
+	d.root.visited(&d.Inode, true)
 	entries := make([]fuse.DirEntry, len(l.names))
 	for i, name := range l.names {
-		obj := l.byName[name]
+		obj := l.objs[i]
 		if _, ok := obj.(wrappers.ImageObject); ok {
 			entries[i] = fuse.DirEntry{Name: name, Mode: syscall.S_IFREG, Ino: imageIno(obj.ID())}
 		} else {
@@ -70,7 +74,7 @@ func (d *dir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gof
 	if errno != 0 {
 		return nil, errno
 	}
-	obj, ok := l.byName[name]
+	obj, ok := l.object(name)
 	if !ok {
 		return nil, syscall.ENOENT
 	}
@@ -89,7 +93,16 @@ func (d *dir) listing(ctx context.Context) (*listing, syscall.Errno) {
 // missing or stale. The data view asks with the rendered folder's key, so
 // the two views of a folder share one listing.
 func (r *Root) listing(ctx context.Context, key uint64, what string, list func(context.Context) ([]wrappers.Object, error)) (*listing, syscall.Errno) {
-	l, err := r.listings.Get(ctx, key, func(ctx context.Context) (*listing, error) {
+	l, err := r.listings.Get(ctx, key, r.fetchListing(what, list))
+	if err != nil {
+		return nil, r.fail(err, "list %s", what)
+	}
+	return l, 0
+}
+
+// fetchListing is the fill of a folder's listing (also of one listed ahead).
+func (r *Root) fetchListing(what string, list func(ctx context.Context) ([]wrappers.Object, error)) func(ctx context.Context) (*listing, error) {
+	return func(ctx context.Context) (*listing, error) {
 		done := progress(r.log, "listing "+what)
 		objs, err := list(ctx)
 		done(err)
@@ -97,11 +110,7 @@ func (r *Root) listing(ctx context.Context, key uint64, what string, list func(c
 			return nil, err
 		}
 		return newListing(objs), nil
-	})
-	if err != nil {
-		return nil, r.fail(err, "list %s", what)
 	}
-	return l, 0
 }
 
 // newChild makes (or finds) the inode of obj under the folder parent.

@@ -48,7 +48,7 @@ func newImageFile(r *Root, img wrappers.ImageObject) *imageFile {
 func (f *imageFile) update(img wrappers.ImageObject) {
 	px := img.Pixels()
 	w, h := render.TargetSize(px.SizeX, px.SizeY, f.root.opts.MaxRenderSize)
-	key := fmt.Sprintf("image/%d/%dx%d", img.ID(), w, h)
+	key := imageKey(img.ID(), w, h)
 	f.mu.Lock()
 	f.img, f.w, f.h, f.key = img, w, h, key
 	f.mu.Unlock()
@@ -105,6 +105,9 @@ func (f *imageFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, o
 	if off < 0 {
 		return nil, syscall.EINVAL
 	}
+	if off == 0 {
+		f.root.visited(&f.Inode, false)
+	}
 	data, err := f.content(ctx)
 	if err != nil {
 		errno := f.root.fail(err, "read image %d", f.id())
@@ -129,21 +132,30 @@ func (f *imageFile) content(ctx context.Context) ([]byte, error) {
 	f.mu.Lock()
 	img, w, h, key := f.img, f.w, f.h, f.key
 	f.mu.Unlock()
-	return f.root.images.Get(ctx, key, func(ctx context.Context) ([]byte, error) {
-		done := progress(f.root.log, "rendering "+describe(img))
+	return f.root.imagePNG(ctx, img, w, h, key)
+}
+
+// imageKey is the image cache's key of img's PNG at w×h.
+func imageKey(id int64, w, h int) string { return fmt.Sprintf("image/%d/%dx%d", id, w, h) }
+
+// imagePNG returns img's PNG at w×h from the image cache, filling it from
+// the disk cache or a render (diskcache.go).
+func (r *Root) imagePNG(ctx context.Context, img wrappers.ImageObject, w, h int, key string) ([]byte, error) {
+	return r.images.Get(ctx, key, func(ctx context.Context) ([]byte, error) {
+		done := progress(r.log, "rendering "+describe(img))
 		start := time.Now()
-		rctx, cancel := context.WithTimeout(ctx, f.root.opts.RenderTimeout)
-		data, err := render.RenderPNG(rctx, f.root.renderer(img), w, h)
+		rctx, cancel := context.WithTimeout(ctx, r.opts.RenderTimeout)
+		data, err := r.renderCached(rctx, r.renderer(img), w, h)
 		cancel()
 		done(err)
 		if err == nil {
 			took := time.Since(start)
-			f.root.stats.observeRender(took)
-			f.root.log.WithField("image", img.ID()).WithField("took", took).Debug("rendered")
+			r.stats.observeRender(took)
+			r.log.WithField("image", img.ID()).WithField("took", took).Debug("rendered")
 		}
 		if err != nil && ctx.Err() == nil {
 			// Logged here, once per render, not once per read sharing it.
-			f.root.log.WithError(err).Errorf("render %s", describe(img))
+			r.log.WithError(err).Errorf("render %s", describe(img))
 			err = logged(err)
 		}
 		return data, err

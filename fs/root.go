@@ -18,6 +18,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/omerofs/omerofs/cache"
+	"github.com/omerofs/omerofs/cache/disk"
 	"github.com/omerofs/omerofs/fs/thumbnails"
 	"github.com/omerofs/omerofs/wrappers"
 	"github.com/omerofs/omerofs/wrappers/raw"
@@ -43,6 +44,18 @@ type Options struct {
 	// OMERO's thumbnails written into (package thumbnails).
 	ThumbnailDir string
 	Mountpoint   string // absolute path of the mount, for thumbnail URIs
+	// DiskCache, when enabled, keeps rendered PNGs across mounts and
+	// between mounts sharing its directory (diskcache.go); entries are keyed
+	// under CacheNamespace (the server) by image, rendering settings and size.
+	DiskCache      *disk.Cache
+	CacheNamespace string
+	// ReadAhead is how many files after the one being read, in listing
+	// order, are rendered in the background while a folder is read in order
+	// (--read-ahead; readahead.go). 0: none.
+	ReadAhead int
+	// MaxListings bounds the folder listings held, least recently used out
+	// first (--max-listings; default 1024).
+	MaxListings int
 	// SpoolDir is where data/ keeps downloaded originals and attachments
 	// (in a 0700 folder of its own, removed by Close); "" = the temp dir.
 	SpoolDir string
@@ -70,7 +83,14 @@ func (o *Options) setDefaults() {
 	if o.Render == "" {
 		o.Render = RenderAuto
 	}
+	if o.MaxListings <= 0 {
+		o.MaxListings = DefaultMaxListings
+	}
 }
+
+// DefaultMaxListings is --max-listings' default: folders whose listings are
+// held at once. A listing costs about 150 bytes per child.
+const DefaultMaxListings = 1024
 
 // Root is the mount's top directory. It holds what every node shares: the
 // OMERO client, the rendered-image cache and the options.

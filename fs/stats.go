@@ -17,6 +17,8 @@ type Stats struct {
 	renderSum  time.Duration
 	renders    int64
 	errnos     map[string]int64
+	readAheads int64
+	listAheads int64
 }
 
 // RenderBuckets are the upper bounds (seconds) of the render latency
@@ -77,6 +79,32 @@ func (s *Stats) RenderHistogram() (cumulative []int64, sum time.Duration, count 
 		cumulative[i] = acc
 	}
 	return cumulative, s.renderSum, s.renders
+}
+
+func (s *Stats) countReadAhead() {
+	s.mu.Lock()
+	s.readAheads++
+	s.mu.Unlock()
+}
+
+func (s *Stats) countListingAhead() {
+	s.mu.Lock()
+	s.listAheads++
+	s.mu.Unlock()
+}
+
+// ListingsAhead returns how many folder listings reading ahead started.
+func (s *Stats) ListingsAhead() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.listAheads
+}
+
+// ReadAheads returns how many renders reading ahead started.
+func (s *Stats) ReadAheads() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.readAheads
 }
 
 // Errnos returns the errors answered, by errno name.

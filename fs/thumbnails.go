@@ -48,8 +48,8 @@ func (r *Root) folderThumbnails(dirPath string, l *listing) {
 		return
 	}
 	var ims []thumbnails.Image
-	for _, name := range l.names {
-		img, ok := l.byName[name].(wrappers.ImageObject)
+	for i, name := range l.names {
+		img, ok := l.objs[i].(wrappers.ImageObject)
 		if !ok {
 			continue
 		}

@@ -59,8 +59,8 @@ func (b *annotationBatches) of(ctx context.Context, o wrappers.Object, parent *g
 		if l, errno := d.listing(ctx); errno == 0 {
 			var sibs []int64
 			found := false
-			for _, n := range l.names {
-				if s := l.byName[n]; s.Type() == o.Type() {
+			for _, s := range l.objs {
+				if s.Type() == o.Type() {
 					sibs = append(sibs, s.ID())
 					found = found || s.ID() == o.ID()
 				}

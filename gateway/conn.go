@@ -83,7 +83,7 @@ type Conn struct {
 	root   *url.URL // the OMERO.web root, ending in "/"
 	client *http.Client
 	jar    *jar
-	sem    chan struct{}
+	slots  *slots // --max-requests, user requests first (priority.go)
 	log    logrus.FieldLogger
 
 	mu     sync.Mutex
@@ -173,7 +173,7 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "omerofs"
 	}
-	c := &Conn{cfg: cfg, root: root, sem: make(chan struct{}, cfg.MaxRequests), log: cfg.Logger}
+	c := &Conn{cfg: cfg, root: root, slots: newSlots(cfg.MaxRequests), log: cfg.Logger}
 	switch {
 	case cfg.SessionKey != "":
 		c.mode = ModeSessionKey
@@ -314,12 +314,11 @@ func (c *Conn) roundTrip(ctx context.Context, r request) (*response, string, err
 	u := c.root.ResolveReference(&url.URL{Path: r.path})
 	u.RawQuery = r.query.Encode()
 	red := c.redact(u)
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, red, fmt.Errorf("%s: %w", red, ctx.Err())
+	bg := IsBackground(ctx)
+	if err := c.slots.acquire(ctx, bg); err != nil {
+		return nil, red, fmt.Errorf("%s: %w", red, err)
 	}
-	defer func() { <-c.sem }()
+	defer c.slots.release(bg)
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 

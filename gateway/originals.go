@@ -50,6 +50,13 @@ func (c *Conn) OriginalFilePaths(ctx context.Context, imageID int64) (*FilesetPa
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return nil, badResponse(path, "original file paths", err)
 	}
+	// {} is an image without a fileset; any other object must be the
+	// paths, or an answer of another shape would read as "no files".
+	var keys map[string]json.RawMessage
+	json.Unmarshal(body, &keys)
+	if _, ok := keys["repo"]; len(keys) > 0 && !ok {
+		return nil, badResponse(path, "original file paths without \"repo\"", nil)
+	}
 	p := &FilesetPaths{Repo: raw.Repo, Client: raw.Client}
 	if raw.Fileset != nil {
 		p.FilesetID = raw.Fileset.ID
@@ -111,6 +118,8 @@ type Download struct {
 	n     int64
 	once  sync.Once
 	done  func()
+	// stalled says whether the idle timer stopped the download.
+	stalled func() error
 }
 
 // Read reads the next bytes of the file.
@@ -122,7 +131,11 @@ func (d *Download) Read(p []byte) (int, error) {
 		err = io.ErrUnexpectedEOF
 	}
 	if err != nil && err != io.EOF {
-		err = fmt.Errorf("%s: after %d of %d bytes: %v: %w", d.red, d.n, d.Size, err, errTransport)
+		if serr := d.stalled(); serr != nil {
+			err = fmt.Errorf("%s: after %d of %d bytes: %w", d.red, d.n, d.Size, serr)
+		} else {
+			err = fmt.Errorf("%s: after %d of %d bytes: %v: %w", d.red, d.n, d.Size, err, errTransport)
+		}
 	}
 	return n, err
 }
@@ -212,16 +225,19 @@ func (c *Conn) openStream(ctx context.Context, path string) (*Download, error) {
 func (c *Conn) openOnce(ctx context.Context, path string) (*Download, error) {
 	u := c.root.ResolveReference(&url.URL{Path: path})
 	red := c.redact(u)
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%s: %w", red, ctx.Err())
+	bg := IsBackground(ctx)
+	if err := c.slots.acquire(ctx, bg); err != nil {
+		return nil, fmt.Errorf("%s: %w", red, err)
 	}
 	// One slot of --max-requests while the headers come; the body then
 	// streams outside it, so a slow reader holds no slot.
 	// The timer bounds the wait for the headers, then each wait for more bytes.
-	sctx, cancel := context.WithCancel(ctx)
-	idle := time.AfterFunc(c.cfg.Timeout, cancel)
+	// It cancels with its own cause, so that a server's silence reads as
+	// a timeout (EIO), never as the caller giving up (EINTR).
+	stalled := fmt.Errorf("the server sent nothing for %v: %w", c.cfg.Timeout, context.DeadlineExceeded)
+	sctx, cancelCause := context.WithCancelCause(ctx)
+	cancel := func() { cancelCause(nil) }
+	idle := time.AfterFunc(c.cfg.Timeout, func() { cancelCause(stalled) })
 	fail := func(err error) (*Download, error) {
 		idle.Stop()
 		cancel()
@@ -229,18 +245,21 @@ func (c *Conn) openOnce(ctx context.Context, path string) (*Download, error) {
 	}
 	req, err := http.NewRequestWithContext(sctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		<-c.sem
+		c.slots.release(bg)
 		return fail(fmt.Errorf("%s: %w", red, err))
 	}
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	start := time.Now()
 	c.bump(func(s *Stats) { s.Requests++ })
 	resp, err := c.client.Do(req)
-	<-c.sem
+	c.slots.release(bg)
 	if err != nil {
 		c.countRequest(path, "error")
 		if ctx.Err() != nil {
 			return fail(fmt.Errorf("%s: %w", red, ctx.Err()))
+		}
+		if context.Cause(sctx) == stalled {
+			return fail(fmt.Errorf("%s: %w", red, stalled))
 		}
 		return fail(c.transportError(sctx, red, err))
 	}
@@ -252,5 +271,11 @@ func (c *Conn) openOnce(ctx context.Context, path string) (*Download, error) {
 		return fail(classify(resp.StatusCode, body, resp.Header.Get("Location"), red))
 	}
 	return &Download{Size: resp.ContentLength, body: resp.Body, red: red, idle: idle, limit: c.cfg.Timeout,
+		stalled: func() error {
+			if context.Cause(sctx) == stalled {
+				return stalled
+			}
+			return nil
+		},
 		done: func() { idle.Stop(); cancel(); resp.Body.Close() }}, nil
 }

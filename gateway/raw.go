@@ -199,12 +199,11 @@ func (c *Conn) stream(ctx context.Context, path string, w io.Writer) (int64, err
 func (c *Conn) streamOnce(ctx context.Context, path string, w io.Writer) (int64, error) {
 	u := c.root.ResolveReference(&url.URL{Path: path})
 	red := c.redact(u)
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return 0, fmt.Errorf("%s: %w", red, ctx.Err())
+	bg := IsBackground(ctx)
+	if err := c.slots.acquire(ctx, bg); err != nil {
+		return 0, fmt.Errorf("%s: %w", red, err)
 	}
-	defer func() { <-c.sem }()
+	defer c.slots.release(bg)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", red, err)

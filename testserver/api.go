@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The JSON API under /api/v0/ (omero-web omeroweb/api/urls.py and views.py).
@@ -203,6 +204,13 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, args []strin
 		writeAPI(w, http.StatusBadRequest, obj{"message": err.Error()})
 		return
 	}
+	if d := s.opts.ListLatency; d > 0 {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	// group= and the filters given as query parameters (datasets/?project=…)
 	// are read outside get_opts' try: a non-integer is an unhandled
 	// ValueError, which json_response answers 500.
@@ -326,8 +334,11 @@ func (s *Server) collect(user *Experimenter, kind string, f map[string]int64, q 
 			out = append(out, sortable{name: p.Name, id: p.ID, children: len(p.Datasets), encode: func(e *enc) obj { return e.project(p) }})
 		}
 	case "datasets":
-		inProject := linked(d.Projects, projectDatasets)
-		for _, ds := range d.Datasets {
+		var inProject map[int64]bool
+		if q.orphaned {
+			inProject = linked(d.Projects, projectDatasets)
+		}
+		for _, ds := range candidates(d.Datasets, f, "project", d.Projects, projectDatasets) {
 			if !s.visible(user, ds.Owned, q) {
 				continue
 			}
@@ -343,8 +354,11 @@ func (s *Server) collect(user *Experimenter, kind string, f map[string]int64, q 
 			out = append(out, sortable{name: ds.Name, id: ds.ID, children: len(ds.Images), encode: func(e *enc) obj { return e.dataset(ds) }})
 		}
 	case "images":
-		inDataset := linked(d.Datasets, datasetImages)
-		for _, im := range d.Images {
+		var inDataset map[int64]bool
+		if q.orphaned {
+			inDataset = linked(d.Datasets, datasetImages)
+		}
+		for _, im := range candidates(d.Images, f, "dataset", d.Datasets, datasetImages) {
 			if !s.visible(user, im.Owned, q) {
 				continue
 			}
@@ -406,6 +420,26 @@ func (s *Server) collect(user *Experimenter, kind string, f map[string]int64, q 
 		out = s.collectROIs(user, f, q) // rois.go
 	}
 	// plateacquisitions: this server has none (an empty, valid list).
+	return out
+}
+
+// candidates are the objects a filtered list has to look at: with a
+// filter on the parent, only that parent's children (so that listing one
+// dataset of a million images does not scan them all); else every object.
+// The filters themselves are still applied by the caller.
+func candidates[C, P any](all map[int64]*C, f map[string]int64, parentKind string, parents map[int64]P, children func(P) []int64) map[int64]*C {
+	pid, ok := f[parentKind]
+	if !ok {
+		return all
+	}
+	out := map[int64]*C{}
+	if p, ok := parents[pid]; ok {
+		for _, id := range children(p) {
+			if c, ok := all[id]; ok {
+				out[id] = c
+			}
+		}
+	}
 	return out
 }
 

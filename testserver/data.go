@@ -174,6 +174,14 @@ func (d *Data) DeleteImage(id int64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.Images, id)
+	// OMERO deletes the image's annotation links with it.
+	links := d.AnnLinks[:0]
+	for _, l := range d.AnnLinks {
+		if l.ParentType != "Image" || l.ParentID != id {
+			links = append(links, l)
+		}
+	}
+	d.AnnLinks = links
 	for _, ds := range d.Datasets {
 		ds.Images = without(ds.Images, id)
 	}

@@ -26,6 +26,7 @@ const (
 	TruncateBody                    // send half of the real body, then close
 	DropConnection                  // close the connection without answering
 	ResetMidBody                    // send the headers and part of the body, then reset
+	StallMidBody                    // send the headers and half the body, then nothing until the client leaves (or Delay passes)
 )
 
 // Fault is one injected fault.
@@ -178,6 +179,22 @@ func (fw *faultWriter) finish() {
 		fw.ResponseWriter.WriteHeader(fw.status)
 		fw.ResponseWriter.Write(body[:len(body)/3])
 		hijackClose(fw.ResponseWriter, true)
+	case StallMidBody:
+		h.Set("Content-Length", itoa(len(body)))
+		fw.ResponseWriter.WriteHeader(fw.status)
+		fw.ResponseWriter.Write(body[:len(body)/2])
+		if f, ok := fw.ResponseWriter.(http.Flusher); ok {
+			f.Flush()
+		}
+		var limit <-chan time.Time
+		if fw.fault.Delay > 0 {
+			limit = time.After(fw.fault.Delay)
+		}
+		select {
+		case <-fw.r.Context().Done():
+		case <-limit:
+		}
+		hijackClose(fw.ResponseWriter, false)
 	}
 }
 

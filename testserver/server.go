@@ -26,6 +26,12 @@ type Options struct {
 	Public      bool               // requests without a session are served as the read-only user "public"
 	SessionIdle time.Duration      // server-side OMERO session expiry after idle time; 0 = 10 minutes
 	Logger      logrus.FieldLogger // optional
+	// RenderLatency is added to every render_image and render_image_region
+	// (as a busy OMERO's rendering time), for benchmarks of a slow server.
+	RenderLatency time.Duration
+	// ListLatency is added to every /api/ list request (a server's database
+	// time), for benchmarks of walking a tree.
+	ListLatency time.Duration
 	// Stats serves the request counters as JSON at /testserver/stats, a
 	// path no OMERO.web has, for benchmarks that run the server in another
 	// process. Off unless asked for.

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/omerofs/omerofs/render"
 )
@@ -316,6 +317,13 @@ func (s *Server) preparePlane(w http.ResponseWriter, r *http.Request, args []str
 	if !plane(im, &set, args[1], args[2]) {
 		djangoNotFound(w, r) // the gateway gives None for a plane that is not there
 		return nil, set, 0, false
+	}
+	if d := s.opts.RenderLatency; d > 0 {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return nil, set, 0, false
+		}
 	}
 	return im, set, quality, true
 }

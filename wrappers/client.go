@@ -19,6 +19,8 @@ type Client struct {
 	reg  *Registry
 	log  logrus.FieldLogger
 
+	shared interner // values listed objects repeat (intern.go)
+
 	filesets filesets // originals.go
 	warned   sync.Map // route → struct{}: warnMissing said it once
 }

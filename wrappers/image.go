@@ -30,9 +30,9 @@ func NewImage(c *Client, im *gateway.Image) (*Image, error) {
 	w := &Image{Base: NewBase(c, im.Object)}
 	if p := im.Pixels; p != nil {
 		w.px = Pixels{SizeX: p.SizeX, SizeY: p.SizeY, SizeZ: p.SizeZ, SizeC: p.SizeC, SizeT: p.SizeT,
-			PhysicalSizeX: length(p.PhysicalSizeX), PhysicalSizeY: length(p.PhysicalSizeY), PhysicalSizeZ: length(p.PhysicalSizeZ)}
+			PhysicalSizeX: c.length(p.PhysicalSizeX), PhysicalSizeY: c.length(p.PhysicalSizeY), PhysicalSizeZ: c.length(p.PhysicalSizeZ)}
 		if p.Type != nil {
-			w.px.Type = p.Type.Value
+			w.px.Type = c.str(p.Type.Value)
 		}
 		if len(p.Channels) > 0 {
 			w.channels = channelLabels(p.Channels)
@@ -49,6 +49,22 @@ func length(l *gateway.Length) *Length {
 		return nil
 	}
 	return &Length{Value: l.Value, Unit: l.Unit, Symbol: l.Symbol}
+}
+
+// length converts l, sharing equal values (intern.go).
+func (c *Client) length(l *gateway.Length) *Length {
+	if c == nil {
+		return length(l)
+	}
+	return c.shared.length(length(l))
+}
+
+// str shares equal strings (intern.go).
+func (c *Client) str(s string) string {
+	if c == nil {
+		return s
+	}
+	return c.shared.str(s)
 }
 
 // channelLabels names channels as OMERO.web does (omero-py's

@@ -73,6 +73,9 @@ type Base struct {
 
 // NewBase wraps the decoded object o for client c.
 func NewBase(c *Client, o gateway.Object) Base {
+	if c != nil {
+		c.shared.object(&o)
+	}
 	b := Base{Client: c, Raw: o}
 	if o.Name != nil {
 		b.name = *o.Name

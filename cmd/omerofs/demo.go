@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -85,6 +86,8 @@ Press Ctrl-C here to unmount.
 func newServeDemoCmd() *cobra.Command {
 	var listen, synthetic, webVersion, rawRoutes string
 	var public, stats bool
+	var latency time.Duration
+	var workers int
 	cmd := &cobra.Command{
 		Use:   "serve-demo [--listen ADDR]",
 		Short: "Run only the demo OMERO.web server (default 127.0.0.1:4080)",
@@ -100,7 +103,7 @@ as a read-only public user (on by default here, so that curl shows data at once;
 			if _, err := testserver.ParseWebVersion(webVersion); err != nil {
 				return usageError{fmt.Errorf("--web-version: %w", err)}
 			}
-			opts := testserver.Options{Public: public, Logger: logrus.StandardLogger(), WebVersion: webVersion, Stats: stats, NoOMETiff: true}
+			opts := testserver.Options{Public: public, Logger: logrus.StandardLogger(), WebVersion: webVersion, Stats: stats, RenderLatency: latency, Workers: workers, NoOMETiff: true}
 			for _, r := range strings.Split(rawRoutes, ",") {
 				switch strings.TrimSpace(r) {
 				case "pixel-buffer":
@@ -117,10 +120,21 @@ as a read-only public user (on by default here, so that curl shows data at once;
 			if synthetic != "" {
 				var n, w, h, c int
 				var pt string
-				if _, err := fmt.Sscanf(strings.ReplaceAll(synthetic, ",", " "), "%d %d %d %d %s", &n, &w, &h, &c, &pt); err != nil || n <= 0 || w <= 0 || h <= 0 || c <= 0 {
-					return usageError{fmt.Errorf("--synthetic %q: want N,WIDTH,HEIGHT,CHANNELS,TYPE e.g. 10000,1024,1024,3,uint16", synthetic)}
+				// DATASETSxN: that many datasets of N images (the scale benchmark).
+				count, rest, _ := strings.Cut(synthetic, ",")
+				dsets := 1
+				if a, b, ok := strings.Cut(count, "x"); ok {
+					dsets, _ = strconv.Atoi(a)
+					count = b
 				}
-				opts.Data, opts.Stats = testserver.SyntheticDataset(n, w, h, c, pt), true
+				if _, err := fmt.Sscanf(strings.ReplaceAll(count+","+rest, ",", " "), "%d %d %d %d %s", &n, &w, &h, &c, &pt); err != nil || n <= 0 || w <= 0 || h <= 0 || c <= 0 || dsets <= 0 {
+					return usageError{fmt.Errorf("--synthetic %q: want [DATASETSx]N,WIDTH,HEIGHT,CHANNELS,TYPE e.g. 10000,1024,1024,3,uint16", synthetic)}
+				}
+				if dsets > 1 {
+					opts.Data, opts.Stats = testserver.SyntheticTree(dsets, n, w, h, c, pt), true
+				} else {
+					opts.Data, opts.Stats = testserver.SyntheticDataset(n, w, h, c, pt), true
+				}
 			}
 			logrus.Infof("demo server on http://%s (logins demo/demo, alice/alice, bob/bob; public: %v)", listen, public)
 			return testserver.ListenAndServe(cmd.Context(), listen, opts)
@@ -128,6 +142,10 @@ as a read-only public user (on by default here, so that curl shows data at once;
 	}
 	cmd.Flags().StringVar(&synthetic, "synthetic", "", "serve a benchmark data set instead: N,WIDTH,HEIGHT,CHANNELS,TYPE (one project, one dataset)")
 	cmd.Flags().MarkHidden("synthetic")
+	cmd.Flags().DurationVar(&latency, "latency", 0, "add this much to every render, as a busy server's rendering time (benchmarks)")
+	cmd.Flags().MarkHidden("latency")
+	cmd.Flags().IntVar(&workers, "workers", 0, "serve at most this many requests at once, as gunicorn's sync workers do (benchmarks; 0 = no bound)")
+	cmd.Flags().MarkHidden("workers")
 	cmd.Flags().BoolVar(&stats, "stats", false, "serve the request counters as JSON at /testserver/stats (for the desktop tests; on with --synthetic)")
 	cmd.Flags().MarkHidden("stats")
 	cmd.Flags().StringVar(&rawRoutes, "raw", "ome-tiff", "the raw pixel routes served: a list of pixel-buffer, zarr, ome-tiff (core OMERO.web's), or none")

@@ -15,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/omerofs/omerofs/cache"
+	"github.com/omerofs/omerofs/cache/disk"
 	"github.com/omerofs/omerofs/fs"
 	"github.com/omerofs/omerofs/gateway"
 )
@@ -27,6 +28,7 @@ type metricsSource struct {
 	conn   *gateway.Conn
 	images *cache.Cache
 	root   *fs.Root
+	disk   *disk.Cache
 }
 
 func (m metricsSource) write(w io.Writer) {
@@ -62,6 +64,7 @@ func (m metricsSource) write(w io.Writer) {
 	p("omerofs_render_seconds_count %d", count)
 
 	st := m.images.Stats()
+	ds := m.disk.Stats()
 	for _, c := range []struct {
 		name, help, typ string
 		v               int64
@@ -73,6 +76,13 @@ func (m metricsSource) write(w io.Writer) {
 		{"omerofs_cache_bytes", "Bytes of renderings held.", "gauge", st.Bytes},
 		{"omerofs_cache_entries", "Renderings held.", "gauge", int64(st.Entries)},
 		{"omerofs_open_files", "Image files open now.", "gauge", m.root.OpenFiles()},
+		{"omerofs_readahead_total", "Renders started by reading ahead of a sequential reader.", "counter", m.root.Stats().ReadAheads()},
+		{"omerofs_listing_readahead_total", "Folder listings started by reading ahead of a program walking a tree.", "counter", m.root.Stats().ListingsAhead()},
+		{"omerofs_disk_cache_hits_total", "Renderings served from the disk cache.", "counter", ds.Hits},
+		{"omerofs_disk_cache_misses_total", "Renderings not found in the disk cache.", "counter", ds.Misses},
+		{"omerofs_disk_cache_corrupt_total", "Disk cache entries that failed their check and were removed.", "counter", ds.Corrupt},
+		{"omerofs_disk_cache_evictions_total", "Disk cache entries removed to stay within --disk-cache-size.", "counter", ds.Evictions},
+		{"omerofs_disk_cache_bytes", "Bytes in the disk cache directory (estimate).", "gauge", ds.Bytes},
 	} {
 		p("# HELP %s %s", c.name, c.help)
 		p("# TYPE %s %s", c.name, c.typ)

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/omerofs/omerofs/cache"
+	"github.com/omerofs/omerofs/cache/disk"
 	"github.com/omerofs/omerofs/fs"
 	"github.com/omerofs/omerofs/gateway"
 	"github.com/omerofs/omerofs/wrappers"
@@ -41,6 +41,23 @@ type mountParams struct {
 	metricsAddr   string
 	thumbnails    bool
 	render        string // --render: fs.RenderAuto, RenderServer or RenderLocal
+	cacheDir      string
+	diskCacheSize byteSize
+	readAhead     int
+	maxListings   int
+}
+
+// defaultCacheDir is --cache-dir's default: $XDG_CACHE_HOME/omerofs, else
+// ~/.cache/omerofs; "" without a home directory.
+func defaultCacheDir() string {
+	if x := os.Getenv("XDG_CACHE_HOME"); x != "" {
+		return filepath.Join(x, "omerofs")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".cache", "omerofs")
 }
 
 func newMountCmd(a *app) *cobra.Command {
@@ -138,8 +155,24 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 	// it rather than letting garbage from renders double it (GOGC=100).
 	// A GOMEMLIMIT set by the user wins.
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(int64(p.cacheSize) + memoryHeadroom)
+		tuneMemoryLimit(ctx, int64(p.cacheSize), images, 5*time.Second) // memlimit.go
 	}
+	if p.readAhead < 0 || p.maxListings < 0 {
+		return usageError{fmt.Errorf("--read-ahead and --max-listings must not be negative")}
+	}
+	diskSize := int64(p.diskCacheSize)
+	if p.cacheDir == "" {
+		p.cacheDir = defaultCacheDir()
+	}
+	if p.cacheDir == "" {
+		log.Warn("no home directory and no --cache-dir: no disk cache")
+		diskSize = 0
+	}
+	dc, err := disk.Open(p.cacheDir, diskSize, log)
+	if err != nil {
+		return usageError{fmt.Errorf("--disk-cache-size: %w", err)}
+	}
+	defer dc.Close()
 	var thumbDir, absDir string
 	if p.thumbnails {
 		thumbDir, absDir = thumbnailCacheDir(), absPath(p.dir)
@@ -157,6 +190,12 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 		Mountpoint:    absDir,
 		Raw:           routes,
 		Render:        p.render,
+		DiskCache:     dc,
+		// The disk cache may be shared: its keys name the server (and
+		// OMERO server id) the images come from.
+		CacheNamespace: fmt.Sprintf("%s#%d", conn.Root(), p.serverID),
+		ReadAhead:      p.readAhead,
+		MaxListings:    p.maxListings,
 	})
 	defer root.Close() // waits for thumbnails being written, removes the data view's spool
 	server, err := fs.Mount(p.dir, root, fs.MountOptions{
@@ -171,7 +210,7 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 	mctx, stopMetrics := context.WithCancel(ctx)
 	defer stopMetrics()
 	if p.metricsAddr != "" {
-		if err := serveMetrics(mctx, p.metricsAddr, metricsSource{conn: conn, images: images, root: root}, log); err != nil {
+		if err := serveMetrics(mctx, p.metricsAddr, metricsSource{conn: conn, images: images, root: root, disk: dc}, log); err != nil {
 			log.WithError(err).Error("metrics not served")
 		}
 	}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+
+	"github.com/omerofs/omerofs/cache"
+)
+
+// The mount sets a soft memory limit so that the heap stays near the image
+// cache rather than growing to twice it between collections. But what else
+// the mount holds grows with the tree it shows: the listings of a million
+// images take hundreds of megabytes. A fixed limit below the live heap
+// makes the collector run without pause (up to half the CPU), so the limit
+// follows the live heap: the cache's bound, plus whatever is live besides
+// the cache, plus the headroom.
+
+// memoryLimit is the soft limit for a live heap of live bytes of which
+// held are the image cache's values, with the cache bounded by cacheSize.
+func memoryLimit(cacheSize, live, held int64) int64 {
+	other := max(live-held, 0)
+	return cacheSize + other + memoryHeadroom
+}
+
+// tuneMemoryLimit sets the limit now and again every interval until ctx ends.
+func tuneMemoryLimit(ctx context.Context, cacheSize int64, images *cache.Cache, interval time.Duration) {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	set := func() {
+		metrics.Read(sample)
+		var live int64
+		if sample[0].Value.Kind() == metrics.KindUint64 {
+			live = int64(sample[0].Value.Uint64())
+		}
+		debug.SetMemoryLimit(memoryLimit(cacheSize, live, images.Stats().Bytes))
+	}
+	set()
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				set()
+			}
+		}
+	}()
+}
