@@ -11,8 +11,10 @@ import (
 )
 
 // Raw planes never change, so a plane file is kept whole on local disk in
-// the data view's spool (data_spool.go) once fetched: re-reads, other
-// readers and local renders of the plane cost the server nothing. One
+// the data view's spool (data_spool.go) once fetched, and in the disk cache
+// that mounts share, without expiry (data_diskspool.go: "plane-" keys are
+// immutable): re-reads, other readers, other mounts and local renders of
+// the plane cost the server nothing. One
 // fetch fills it however many readers wait; each is answered as soon as
 // its bytes have arrived. Planes above spooledPlaneMax (a pyramid's full
 // resolution) are not spooled: they stream a band of rows at a time, so a
