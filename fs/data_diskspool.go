@@ -46,7 +46,9 @@ func (r *Root) newFileSpool() fileSpool {
 }
 
 // immutable reports whether the spool key names a file that never changes.
-func immutable(key string) bool { return strings.HasPrefix(key, "original-") }
+func immutable(key string) bool {
+	return strings.HasPrefix(key, "original-") || strings.HasPrefix(key, "plane-") // raw planes: data_planes_spool.go
+}
 
 func (d *diskSpool) diskKey(key string) string { return "spool|" + d.ns + "|" + key }
 

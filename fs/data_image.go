@@ -87,6 +87,7 @@ func (f *imageFolder) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errn
 	entries = append(entries,
 		fuse.DirEntry{Name: "original", Mode: syscall.S_IFDIR, Ino: dirIno(f.ino, "original", 0)},
 		fuse.DirEntry{Name: "attachments", Mode: syscall.S_IFDIR, Ino: dirIno(f.ino, "attachments", 0)})
+	entries = append(entries, f.rawEntries(img)...) // data_raw_folder.go
 	return gofs.NewListDirStream(entries), 0
 }
 
@@ -131,6 +132,8 @@ func (f *imageFolder) Lookup(ctx context.Context, name string, out *fuse.EntryOu
 		}
 		f.root.fillDirAttr(ino, &out.Attr)
 		return ch, 0
+	case "planes", "image.ome.zarr":
+		return f.lookupRaw(ctx, img, name, out) // data_raw_folder.go
 	}
 	return nil, syscall.ENOENT
 }

@@ -28,7 +28,11 @@ func (r *Root) renderCached(ctx context.Context, img wrappers.ImageObject, w, h 
 		return nil, fmt.Errorf("open rendering engine of image %d: %w", img.ID(), err)
 	}
 	defer eng.Close()
-	key := disk.RenderKey(r.opts.CacheNamespace, img.ID(), settingsKey(eng.Info()), w, h)
+	sk := settingsKey(eng.Info())
+	if eng.Local() {
+		sk += " local" // rendered here from raw pixels (data_raw.go): other bytes than the server's JPEG
+	}
+	key := disk.RenderKey(r.opts.CacheNamespace, img.ID(), sk, w, h)
 	return dc.Bytes(ctx, key, render.PNGSize(w, h), func(ctx context.Context, out io.Writer) error {
 		// The disk cache runs its fill on a context of its own: bound it again.
 		ctx, cancel := context.WithTimeout(ctx, r.opts.RenderTimeout)

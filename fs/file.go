@@ -145,7 +145,7 @@ func (r *Root) imagePNG(ctx context.Context, img wrappers.ImageObject, w, h int,
 		done := progress(r.log, "rendering "+describe(img))
 		start := time.Now()
 		rctx, cancel := context.WithTimeout(ctx, r.opts.RenderTimeout)
-		data, err := r.renderCached(rctx, img, w, h)
+		data, err := r.renderCached(rctx, r.renderer(img), w, h)
 		cancel()
 		done(err)
 		if err == nil {

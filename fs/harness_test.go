@@ -31,6 +31,9 @@ type mountConfig struct {
 	cacheBytes int64
 	user       string
 	timeout    time.Duration // gateway.Config.Timeout; 0 = 20s
+	// rawProbe names a visible image: the raw routes are probed with it
+	// (data_raw_test.go); "" = no raw pixels.
+	rawProbe string
 }
 
 // mountTestServer starts a test server and mounts it in a temporary folder.
@@ -66,6 +69,9 @@ func mountTestServer(t testing.TB, mc mountConfig) *mounted {
 		opts.Logger = log
 	}
 	opts.UID, opts.GID = uint32(os.Getuid()), uint32(os.Getgid())
+	if mc.rawProbe != "" {
+		opts.Raw = probeRaw(t, hs.Server, conn, mc.rawProbe, log)
+	}
 	dir := fusetest.Dir(t)
 	if opts.ThumbnailDir != "" {
 		opts.Mountpoint = dir

@@ -21,6 +21,7 @@ import (
 	"github.com/omerofs/omerofs/cache/disk"
 	"github.com/omerofs/omerofs/fs/thumbnails"
 	"github.com/omerofs/omerofs/wrappers"
+	"github.com/omerofs/omerofs/wrappers/raw"
 )
 
 // The defaults of Options' zero values (design.md); the command's flags
@@ -58,6 +59,12 @@ type Options struct {
 	// SpoolDir is where data/ keeps downloaded originals and attachments
 	// (in a 0700 folder of its own, removed by Close); "" = the temp dir.
 	SpoolDir string
+	// Raw are the raw pixel routes the server offers (wrappers/raw.Probe):
+	// planes/ and image.ome.zarr/ of the data view, and local rendering.
+	// Nil: none.
+	Raw *raw.Routes
+	// Render is RenderAuto (""), RenderServer or RenderLocal (--render).
+	Render string
 }
 
 func (o *Options) setDefaults() {
@@ -72,6 +79,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = logrus.StandardLogger()
+	}
+	if o.Render == "" {
+		o.Render = RenderAuto
 	}
 	if o.MaxListings <= 0 {
 		o.MaxListings = DefaultMaxListings
@@ -101,6 +111,7 @@ type Root struct {
 	anns      *annotationBatches           // xattr_annotations.go
 	partials  sync.Map                     // image id → *imageFile made from a tag's listing (tags.go)
 	rois      *cache.TTL[int64, *roiFiles] // data_rois.go
+	raw       *rawView                     // data_raw.go
 }
 
 // Stats returns the mount's counters (render latencies, errors by errno).
@@ -124,6 +135,7 @@ func NewRoot(client *wrappers.Client, images *cache.Cache, opts Options) *Root {
 	r.data = newDataView(r)
 	r.anns = newAnnotationBatches(r)
 	r.rois = newROICache(r)
+	r.raw = newRawView(r)
 	return r
 }
 

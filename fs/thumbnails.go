@@ -34,6 +34,7 @@ func (r *Root) startThumbnails(ctx context.Context) {
 // it, and removes the data view's spool of downloads. The mount calls it when it ends; calling it again only waits.
 func (r *Root) Close() error {
 	err := r.data.spool.Close() // the data view's downloads (data_spool.go)
+	r.raw.close()               // raw readers and their spooled exports (data_raw.go)
 	if r.thumbs == nil {
 		return err
 	}

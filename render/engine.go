@@ -52,6 +52,7 @@ type Engine struct {
 	info   *ImageInfo
 	mu     sync.Mutex
 	closed bool
+	raw    Raw // set by UseRaw: render on the client (local.go)
 }
 
 // ErrClosed is returned by a closed engine.
@@ -81,12 +82,22 @@ func (e *Engine) Render(ctx context.Context, w, h int) (*Image, error) {
 	e.mu.Lock()
 	closed := e.closed
 	info := *e.info
+	raw := e.raw
 	e.mu.Unlock()
 	if closed {
 		return nil, ErrClosed
 	}
 	if w <= 0 || h <= 0 {
 		return nil, fmt.Errorf("render image %d at %d×%d", info.ID, w, h)
+	}
+	if raw != nil {
+		img, err := renderLocal(ctx, &info, raw, w, h)
+		if err == nil {
+			return Resize(img, w, h), nil
+		}
+		if !errors.Is(err, ErrNoLocal) {
+			return nil, err
+		}
 	}
 	// Only what differs from the stored settings (request.go): the request
 	// line of a 64-channel image must stay within gunicorn's limit.

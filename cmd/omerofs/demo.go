@@ -84,7 +84,7 @@ Press Ctrl-C here to unmount.
 }
 
 func newServeDemoCmd() *cobra.Command {
-	var listen, synthetic, webVersion string
+	var listen, synthetic, webVersion, rawRoutes string
 	var public, stats bool
 	var latency time.Duration
 	var workers int
@@ -103,7 +103,20 @@ as a read-only public user (on by default here, so that curl shows data at once;
 			if _, err := testserver.ParseWebVersion(webVersion); err != nil {
 				return usageError{fmt.Errorf("--web-version: %w", err)}
 			}
-			opts := testserver.Options{Public: public, Logger: logrus.StandardLogger(), WebVersion: webVersion, Stats: stats, RenderLatency: latency, Workers: workers}
+			opts := testserver.Options{Public: public, Logger: logrus.StandardLogger(), WebVersion: webVersion, Stats: stats, RenderLatency: latency, Workers: workers, NoOMETiff: true}
+			for _, r := range strings.Split(rawRoutes, ",") {
+				switch strings.TrimSpace(r) {
+				case "pixel-buffer":
+					opts.PixelBuffer = true
+				case "zarr":
+					opts.Zarr = true
+				case "ome-tiff":
+					opts.NoOMETiff = false
+				case "", "none":
+				default:
+					return usageError{fmt.Errorf("--raw %q: want a list of pixel-buffer, zarr, ome-tiff, or none", rawRoutes)}
+				}
+			}
 			if synthetic != "" {
 				var n, w, h, c int
 				var pt string
@@ -135,6 +148,8 @@ as a read-only public user (on by default here, so that curl shows data at once;
 	cmd.Flags().MarkHidden("workers")
 	cmd.Flags().BoolVar(&stats, "stats", false, "serve the request counters as JSON at /testserver/stats (for the desktop tests; on with --synthetic)")
 	cmd.Flags().MarkHidden("stats")
+	cmd.Flags().StringVar(&rawRoutes, "raw", "ome-tiff", "the raw pixel routes served: a list of pixel-buffer, zarr, ome-tiff (core OMERO.web's), or none")
+	cmd.Flags().MarkHidden("raw")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:4080", "address to listen on")
 	cmd.Flags().BoolVar(&public, "public", true, "serve requests without a session as a read-only public user (--public=false to require a login)")
 	cmd.Flags().StringVar(&webVersion, "web-version", testserver.NewestWebVersion(), "OMERO.web release to behave as: "+strings.Join(testserver.WebVersions(), ", "))

@@ -40,6 +40,7 @@ type mountParams struct {
 	fuseDebug     bool
 	metricsAddr   string
 	thumbnails    bool
+	render        string // --render: fs.RenderAuto, RenderServer or RenderLocal
 	cacheDir      string
 	diskCacheSize byteSize
 	readAhead     int
@@ -107,6 +108,9 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 	if err := checkMountpoint(p.dir); err != nil {
 		return err
 	}
+	if err := checkRender(p.render); err != nil {
+		return usageError{err}
+	}
 	var group int64
 	groupName := ""
 	if p.group != "" {
@@ -143,6 +147,8 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 		}
 		conn.SetGroupFilter(id)
 	}
+
+	routes := probeRaw(ctx, conn, p.render, log) // rawprobe.go: the start-up line
 
 	images := cache.New(cache.Options{MaxBytes: int64(p.cacheSize), Logger: log})
 	// The cache is most of what we hold; ask the GC to keep the heap near
@@ -182,6 +188,8 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 		Logger:        log,
 		ThumbnailDir:  thumbDir,
 		Mountpoint:    absDir,
+		Raw:           routes,
+		Render:        p.render,
 		DiskCache:     dc,
 		// The disk cache may be shared: its keys name the server (and
 		// OMERO server id) the images come from.
