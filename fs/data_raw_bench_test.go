@@ -99,6 +99,7 @@ func benchRender(b *testing.B, mode string) {
 	b.StopTimer()
 	b.ReportMetric(float64(m.server.Requests("render_image"))/float64(b.N), "render-requests/op")
 	b.ReportMetric(float64(m.server.Requests("pixel_buffer_tile"))/float64(b.N), "tile-requests/op")
+	b.ReportMetric(float64(m.server.TotalRequests())/float64(b.N), "all-requests/op") // imgData: the settings, each render
 }
 
 func BenchmarkRenderLocalCached(b *testing.B) { benchRender(b, RenderLocal) }

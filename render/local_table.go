@@ -2,7 +2,6 @@ package render
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
 
@@ -87,28 +86,32 @@ func newLevelTables(flat Settings, active []int, pt tiff.PixelType, projection s
 // indices decodes big-endian values into table indices: into idx, or,
 // with keepMax, into the larger of idx and the value.
 func (t *levelTables) indices(b []byte, idx []uint16, keepMax bool) {
-	set := func(i int, v uint16) {
-		if !keepMax || v > idx[i] {
-			idx[i] = v
+	if t.pt.Bytes() == 1 {
+		flip := uint8(0)
+		if t.pt == tiff.Int8 {
+			flip = 0x80
 		}
+		b = b[:len(idx)]
+		for i, v := range b {
+			if u := uint16(v ^ flip); !keepMax || u > idx[i] {
+				idx[i] = u
+			}
+		}
+		return
 	}
-	switch t.pt {
-	case tiff.Uint8:
+	flip := uint16(0)
+	if t.pt == tiff.Int16 {
+		flip = 0x8000
+	}
+	b = b[:2*len(idx)]
+	if !keepMax {
 		for i := range idx {
-			set(i, uint16(b[i]))
+			idx[i] = (uint16(b[2*i])<<8 | uint16(b[2*i+1])) ^ flip
 		}
-	case tiff.Int8:
-		for i := range idx {
-			set(i, uint16(b[i]^0x80))
-		}
-	case tiff.Uint16:
-		for i := range idx {
-			set(i, binary.BigEndian.Uint16(b[2*i:]))
-		}
-	case tiff.Int16:
-		for i := range idx {
-			set(i, binary.BigEndian.Uint16(b[2*i:])^0x8000)
-		}
+		return
+	}
+	for i := range idx {
+		idx[i] = max(idx[i], (uint16(b[2*i])<<8|uint16(b[2*i+1]))^flip)
 	}
 }
 
