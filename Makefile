@@ -61,6 +61,7 @@ demo: deps build ## start the demo server on loopback and mount it at $(DEMO_DIR
 
 bench: deps ## the benchmark table (server and mount as processes) and the Go benchmarks: figures go to docs/benchmarks.md
 	OMEROFS_BENCH=1 OMEROFS_BENCH_OUT=$(CURDIR)/artifacts/bench-table.md $(GO) test -count=1 -run '^TestBenchTable$$' -v -timeout 15m ./cmd/omerofs/ | grep -v '^=== RUN'
+	OMEROFS_BENCH=1 $(GO) test -count=1 -run '^TestBenchRawPlaneRSS$$' -v -timeout 15m ./cmd/omerofs/ | grep -v '^=== RUN'
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x -timeout 20m ./fs/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20x -timeout 10m ./render/ ./cache/...
 

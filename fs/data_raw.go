@@ -28,9 +28,9 @@ const (
 	RenderLocal  = "local"  // on the client wherever any raw route reaches the image
 )
 
-// keptReaders bounds the images whose raw reader stays open: each keeps
-// up to 64 MiB of rows in memory (wrappers/raw), and, on a bare OMERO.web,
-// a spooled export on disk.
+// keptReaders bounds the images whose raw reader stays open: on a bare
+// OMERO.web each keeps a spooled export on disk. The rows they keep in
+// memory share one budget across all readers (wrappers/raw, KeptBytes).
 const keptReaders = 8
 
 type rawView struct {

@@ -113,6 +113,9 @@ func renderLocal(ctx context.Context, info *ImageInfo, raw Raw, w, h int) (*Imag
 
 	pt := raw.Type()
 	bpp := pt.Bytes()
+	if t, ok := newLevelTables(flat, active, pt, s.Projection, lw*lh); ok {
+		return renderTabulated(ctx, info.ID, raw, t, level, z0, z1, s.T, lw, lh)
+	}
 	out := NewImage(lw, lh)
 	vals := make([][]float64, len(s.Channels))
 	buf := make([]byte, lw*min(lh, localBandRows)*bpp)

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"sync"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/omerofs/omerofs/render/tiff"
@@ -16,6 +15,7 @@ import (
 // neighbouring rows share what the server sent: a band of rows (a row of
 // zarr chunks, or up to bandBytes of pixel-buffer regions) is kept for the
 // next reads, so a plane read a strip at a time costs one request per band.
+// The bands of all readers of one Routes share one byte budget (budget.go).
 // Safe for concurrent use.
 type Pixels struct {
 	im     Image
@@ -28,17 +28,11 @@ type Pixels struct {
 	ome    *omeSpool  // the OME-TIFF route's download
 
 	bandH  int
-	bands  *lru.Cache[string, []byte]
 	flight singleflight.Group
 }
 
-// bandBytes bounds a pixel-buffer band; keptBands how many bands stay,
-// and keptBytes about how many bytes they may hold (one band at least).
-const (
-	bandBytes = 4 << 20
-	keptBands = 4
-	keptBytes = 64 << 20
-)
+// bandBytes bounds a pixel-buffer band.
+const bandBytes = 4 << 20
 
 // Open returns the reader of an image's pixels through the route Choose
 // picks; ErrNoRoute when there is none.
@@ -61,8 +55,7 @@ func (r *Routes) OpenWith(im Image, route Route) (*Pixels, error) {
 	if route == OMETiff && int64(im.SizeX)*int64(im.SizeY) > MaxPlane*MaxPlane {
 		return nil, fmt.Errorf("image %d is above the OME-TIFF export's %d×%d: %w", im.ID, MaxPlane, MaxPlane, ErrNoRoute)
 	}
-	bands, _ := lru.New[string, []byte](keptBands)
-	p := &Pixels{im: im, route: route, routes: r, bands: bands}
+	p := &Pixels{im: im, route: route, routes: r}
 	if route == PixelBuffer {
 		p.bandH = max(1, min(im.SizeY, bandBytes/(im.SizeX*im.Type.Bytes())))
 		p.ready = true
@@ -77,7 +70,7 @@ func (p *Pixels) Route() Route { return p.route }
 func (p *Pixels) Close() error {
 	p.initMu.Lock()
 	defer p.initMu.Unlock()
-	p.bands.Purge()
+	p.routes.bands.drop(p)
 	if p.ome != nil {
 		err := p.ome.close()
 		p.ome, p.ready = nil, false
@@ -102,8 +95,6 @@ func (p *Pixels) setup(ctx context.Context) error {
 			return err
 		}
 		p.zarr, p.bandH = a, a.chunkY
-		// a row of whole-plane chunks can be a whole plane: keep fewer
-		p.bands.Resize(max(1, min(keptBands, keptBytes/(a.chunkY*p.im.SizeX*p.im.Type.Bytes()))))
 	case OMETiff:
 		s, err := downloadOMETiff(ctx, p.routes.conn, p.im, p.routes.spoolDir)
 		if err != nil {
@@ -158,7 +149,7 @@ func (p *Pixels) Rows(ctx context.Context, z, c, t int) tiff.RowSource {
 // fetching it once however many readers wait.
 func (p *Pixels) band(ctx context.Context, z, c, t, b int) ([]byte, error) {
 	key := strconv.Itoa(z) + "/" + strconv.Itoa(c) + "/" + strconv.Itoa(t) + "/" + strconv.Itoa(b)
-	if v, ok := p.bands.Get(key); ok {
+	if v, ok := p.routes.bands.get(p, key); ok {
 		return v, nil
 	}
 	v, err, _ := p.flight.Do(key, func() (any, error) {
@@ -174,7 +165,7 @@ func (p *Pixels) band(ctx context.Context, z, c, t, b int) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.bands.Add(key, data)
+		p.routes.bands.add(p, key, data)
 		return data, nil
 	})
 	if err != nil {

@@ -140,7 +140,7 @@ func TestBigImage(t *testing.T) {
 	if _, err := routes.OpenWith(im, OMETiff); !errors.Is(err, ErrNoRoute) {
 		t.Fatalf("OME-TIFF of a pyramid image: %v", err)
 	}
-	bare := &Routes{conn: conn, omeTiff: true}
+	bare := &Routes{conn: conn, omeTiff: true, bands: newBandBudget(0)}
 	if r := bare.Choose(im); r != None {
 		t.Fatalf("bare OMERO.web chooses %s for a pyramid image", r)
 	}

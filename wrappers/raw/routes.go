@@ -63,6 +63,7 @@ type Routes struct {
 	zarr        bool
 	omeTiff     bool
 	spoolDir    string
+	bands       *bandBudget // the rows every reader keeps, within one budget
 }
 
 // Options tune Probe.
@@ -75,14 +76,17 @@ type Options struct {
 	// SpoolDir holds downloaded OME-TIFF exports while they are read
 	// ("" = the system's temporary directory).
 	SpoolDir string
-	Logger   logrus.FieldLogger
+	// KeptBytes bounds the rows kept in memory by all readers together
+	// (0: DefaultKeptBytes).
+	KeptBytes int64
+	Logger    logrus.FieldLogger
 }
 
 // Probe asks the server which raw routes it has. It never fails: a route
 // that does not answer as it should is absent (logged at debug level), and
 // a cancelled ctx leaves the remaining routes absent.
 func Probe(ctx context.Context, conn *gateway.Conn, opts Options) *Routes {
-	r := &Routes{conn: conn, log: opts.Logger, spoolDir: opts.SpoolDir}
+	r := &Routes{conn: conn, log: opts.Logger, spoolDir: opts.SpoolDir, bands: newBandBudget(opts.KeptBytes)}
 	if r.log == nil {
 		r.log = logrus.StandardLogger()
 	}
