@@ -50,7 +50,7 @@ func mountOptions(p *mountParams) []option {
 		{name: "render", ptr: &p.render, def: fs.RenderAuto, help: "where image PNGs are rendered: auto (here, losslessly from the raw pixels, where a raw route reads them plane by plane), server (the server's JPEG) or local (here wherever any raw route reaches the image)"},
 		{name: "metrics-addr", ptr: &p.metricsAddr, def: "", help: "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464"},
 		{name: "cache-dir", ptr: &p.cacheDir, def: "", help: "directory of the disk cache, which many mounts may share (default $XDG_CACHE_HOME/omerofs, else ~/.cache/omerofs)"},
-		{name: "disk-cache-size", ptr: &p.diskCacheSize, def: byteSize(defaultDiskCacheSize), help: "bytes of rendered images the disk cache may hold, e.g. 10GiB; 0 turns it off"},
+		{name: "disk-cache-size", ptr: &p.diskCacheSize, def: byteSize(defaultDiskCacheSize), help: "bytes the disk cache may hold (rendered images, raw planes, original files), e.g. 10GiB; 0 turns it off"},
 		{name: "read-ahead", ptr: &p.readAhead, def: defaultReadAhead, help: "files rendered ahead while a folder's files are read in order; 0 turns it off"},
 		{name: "max-listings", ptr: &p.maxListings, def: fs.DefaultMaxListings, help: "folder listings held in memory, least recently used out first"},
 	}
