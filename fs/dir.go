@@ -125,18 +125,21 @@ func (r *Root) newChild(ctx context.Context, parent *gofs.Inode, parentIno uint6
 	case wrappers.ImageObject:
 		ino := imageIno(o.ID())
 		var f *imageFile
+		fresh := false
 		if ch := knownChild(parent, name, ino); ch != nil {
 			existing, ok := ch.Operations().(*imageFile)
 			if !ok {
 				return nil, r.fail(fmt.Errorf("inode %d is a %T, not an image file", ino, ch.Operations()), "look up %s", describe(o))
 			}
-			if !partial(o) {
-				existing.update(o)
-			}
 			f = existing
-		} else {
-			f = newImageFile(r, o)
-			parent.NewInode(ctx, f, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
+		} else if f = r.held.get(o.ID()); f == nil {
+			made := newImageFile(r, o)
+			parent.NewInode(ctx, made, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
+			f = r.held.put(o.ID(), made)
+			fresh = f == made
+		}
+		if !fresh && !partial(o) {
+			f.update(o)
 		}
 		r.trackPartial(o, f) // tags.go
 		f.fillAttr(&out.Attr)
@@ -162,8 +165,8 @@ func (r *Root) newChild(ctx context.Context, parent *gofs.Inode, parentIno uint6
 
 // knownChild is the node go-fuse holds under name in parent, if it is the
 // object numbered ino. A node the kernel forgot is no longer a child. An
-// image renamed on the server, or already held under another folder, is not
-// found here: go-fuse answers with its old node until the kernel forgets it.
+// image renamed on the server, or already held under another folder, is
+// found in Root.held instead (heldimages.go).
 func knownChild(parent *gofs.Inode, name string, ino uint64) *gofs.Inode {
 	ch := parent.GetChild(name)
 	if ch == nil || ch.StableAttr().Ino != ino {

@@ -70,3 +70,53 @@ func TestImageSizeFollowsServer(t *testing.T) {
 		t.Fatalf("stat after the attributes expired: %v, %v; want size %d", fi2, err, want)
 	}
 }
+
+// TestRenamedImageFollowsServer: an image renamed and resized on the server
+// while the kernel holds its node (an open file) shows the new size through
+// that node too once --metadata-ttl has passed: the lookup of the new name
+// finds the node go-fuse holds for the image rather than making one go-fuse
+// would drop.
+func TestRenamedImageFollowsServer(t *testing.T) {
+	ttl := 500 * time.Millisecond
+	m, _ := faultMount(t, mountConfig{fsOpts: Options{MetadataTTL: ttl}})
+	names, err := readDirNames(t, m, batchDir)
+	if err != nil || len(names) == 0 {
+		t.Fatalf("ls %s: %q, %v", batchDir, names, err)
+	}
+	rel := filepath.Join(batchDir, names[0])
+	held, err := os.Open(m.path(rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	before, err := held.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := objectID(t, m, rel)
+	img, _ := m.server.Data().Image(id)
+	sizeX, sizeY := img.SizeX/2+1, img.SizeY/2+1
+	want := render.PNGSize(render.TargetSize(sizeX, sizeY, m.root.opts.MaxRenderSize))
+	m.server.Data().SetImageSize(id, sizeX, sizeY)
+	m.server.Data().RenameImage(id, "renamed on the server.tif")
+	renamed := filepath.Join(batchDir, "renamed on the server.tif.png")
+	time.Sleep(2 * ttl)
+	eventually(t, "stat of the new name", func() (int64, error) {
+		fi, err := os.Stat(m.path(renamed))
+		if err == nil && fi.Size() != want {
+			err = fmt.Errorf("size %d, want %d (was %d)", fi.Size(), want, before.Size())
+		}
+		if err != nil {
+			return 0, err
+		}
+		return fi.Size(), nil
+	})
+	time.Sleep(2 * ttl)
+	fi, err := held.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() != want {
+		t.Fatalf("fstat of the file opened under the old name: size %d, want %d (was %d)", fi.Size(), want, before.Size())
+	}
+}

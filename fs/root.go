@@ -103,6 +103,7 @@ type Root struct {
 	data      *dataView                    // data_dir.go
 	anns      *annotationBatches           // xattr_annotations.go
 	partials  sync.Map                     // image id → *imageFile made from a tag's listing (tags.go)
+	held      heldImages                   // image nodes go-fuse holds (heldimages.go)
 	rois      *cache.TTL[int64, *roiFiles] // data_rois.go
 }
 

@@ -188,6 +188,9 @@ func TestInodesForgotten(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	if n := m.root.held.count(); n != 0 {
+		t.Fatalf("%d image nodes still in the table of held images after the kernel forgot them", n)
+	}
 	// And they come back when looked up again.
 	if _, err := os.Stat(m.path(bigDir, names[0])); err != nil {
 		t.Fatal(err)

@@ -225,6 +225,15 @@ func (d *Data) SetImageSize(id int64, sizeX, sizeY int) {
 	}
 }
 
+// RenameImage changes an image's name.
+func (d *Data) RenameImage(id int64, name string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if im, ok := d.Images[id]; ok {
+		im.Name = &name
+	}
+}
+
 // SetPyramidPending makes the server answer as if it were still generating
 // the image's pyramid: for the next requests imgData requests and until
 // until (either may be zero), with a backOff of backOffMs.
