@@ -65,7 +65,7 @@ bench: deps ## the benchmark table (server and mount as processes) and the Go be
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 5x -timeout 20m ./fs/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20x -timeout 10m ./render/ ./cache/...
 
-bench-scale: deps ## find over 1,000 datasets of 1,000 images (a million files): time, list requests, the mount's memory
+bench-scale: deps ## find over 1,000 datasets of 1,000 images (a million files): time against direct paging, list requests, peak RSS, heap profile
 	OMEROFS_BENCH_SCALE=1 OMEROFS_BENCH_OUT=$(CURDIR)/artifacts/bench-scale.md $(GO) test -count=1 -run '^TestBenchScale$$' -v -timeout 60m ./cmd/omerofs/ | grep -v '^=== RUN'
 
 fuzz: ## longer fuzz runs of every fuzz target ($(FUZZTIME) each)

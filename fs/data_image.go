@@ -95,7 +95,7 @@ func (f *imageFolder) Lookup(ctx context.Context, name string, out *fuse.EntryOu
 	img, anns := f.state()
 	switch name {
 	case "image.png":
-		return f.root.newChild(ctx, &f.Inode, f.ino, img, out)
+		return f.root.newChild(ctx, &f.Inode, f.ino, name, img, out)
 	case "metadata.json":
 		b, ok := img.(metadataBuilder)
 		if !ok {

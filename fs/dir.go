@@ -78,7 +78,7 @@ func (d *dir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gof
 	if !ok {
 		return nil, syscall.ENOENT
 	}
-	return d.root.newChild(ctx, &d.Inode, d.ino, obj, out)
+	return d.root.newChild(ctx, &d.Inode, d.ino, name, obj, out)
 }
 
 // listing returns the cached listing, fetching it when missing or stale.
@@ -113,37 +113,66 @@ func (r *Root) fetchListing(what string, list func(ctx context.Context) ([]wrapp
 	}
 }
 
-// newChild makes (or finds) the inode of obj under the folder parent.
-func (r *Root) newChild(ctx context.Context, parent *gofs.Inode, parentIno uint64, obj wrappers.Object, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+// newChild makes (or finds) the inode of obj, named name under the folder
+// parent. go-fuse's NewInode always makes a new node, and a lookup that
+// returns one for an inode number go-fuse already holds is answered with the
+// node it holds, dropping the new one (rawBridge.addNewNode). So the node the
+// kernel already has under this name is updated in place with what the newer
+// listing says (an image whose size changed on the server), rather than a
+// new node made that go-fuse would discard.
+func (r *Root) newChild(ctx context.Context, parent *gofs.Inode, parentIno uint64, name string, obj wrappers.Object, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	switch o := obj.(type) {
 	case wrappers.ImageObject:
-		f := newImageFile(r, o)
-		ch := parent.NewInode(ctx, f, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: imageIno(o.ID())})
-		existing, ok := ch.Operations().(*imageFile)
-		if !ok {
-			return nil, r.fail(fmt.Errorf("inode %d is a %T, not an image file", imageIno(o.ID()), ch.Operations()), "look up %s", describe(o))
+		ino := imageIno(o.ID())
+		var f *imageFile
+		fresh := false
+		if ch := knownChild(parent, name, ino); ch != nil {
+			existing, ok := ch.Operations().(*imageFile)
+			if !ok {
+				return nil, r.fail(fmt.Errorf("inode %d is a %T, not an image file", ino, ch.Operations()), "look up %s", describe(o))
+			}
+			f = existing
+		} else if f = r.held.get(o.ID()); f == nil {
+			made := newImageFile(r, o)
+			parent.NewInode(ctx, made, gofs.StableAttr{Mode: syscall.S_IFREG, Ino: ino})
+			f = r.held.put(o.ID(), made)
+			fresh = f == made
 		}
-		if existing != f && !partial(o) {
-			// The image is already known (another path, or an earlier
-			// listing): refresh what the new listing says of it.
-			existing.update(o)
+		if !fresh && !partial(o) {
+			f.update(o)
 		}
-		r.trackPartial(o, existing) // tags.go
-		existing.fillAttr(&out.Attr)
-		return ch, 0
+		r.trackPartial(o, f) // tags.go
+		f.fillAttr(&out.Attr)
+		return &f.Inode, 0
 	case wrappers.Container:
 		ino := dirIno(parentIno, o.Type(), o.ID())
+		if ch := knownChild(parent, name, ino); ch != nil {
+			if existing, ok := ch.Operations().(*dir); ok {
+				existing.refresh(o)
+				r.fillDirAttr(ino, &out.Attr)
+				return ch, 0
+			}
+		}
 		d := &dir{root: r, ino: ino, obj: o, what: describe(o), list: o.ListChildren}
 		ch := parent.NewInode(ctx, d, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino})
-		if existing, ok := ch.Operations().(*dir); ok && existing != d {
-			existing.refresh(o)
-		}
 		r.fillDirAttr(ino, &out.Attr)
 		return ch, 0
 	default:
 		r.log.Warnf("%s is neither an image nor a container: not shown", describe(obj))
 		return nil, syscall.ENOENT
 	}
+}
+
+// knownChild is the node go-fuse holds under name in parent, if it is the
+// object numbered ino. A node the kernel forgot is no longer a child. An
+// image renamed on the server, or already held under another folder, is
+// found in Root.held instead (heldimages.go).
+func knownChild(parent *gofs.Inode, name string, ino uint64) *gofs.Inode {
+	ch := parent.GetChild(name)
+	if ch == nil || ch.StableAttr().Ino != ino {
+		return nil
+	}
+	return ch
 }
 
 // refresh points an existing folder node at a newer copy of its object.

@@ -44,5 +44,5 @@ func (d *imagesDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	if err != nil {
 		return nil, d.root.fail(err, "look up image %d", id)
 	}
-	return d.root.newChild(ctx, &d.Inode, imagesDirIno, img, out)
+	return d.root.newChild(ctx, &d.Inode, imagesDirIno, name, img, out)
 }

@@ -54,7 +54,7 @@ type Options struct {
 	// (--read-ahead; readahead.go). 0: none.
 	ReadAhead int
 	// MaxListings bounds the folder listings held, least recently used out
-	// first (--max-listings; default 1024).
+	// first (--max-listings; default 256).
 	MaxListings int
 	// SpoolDir is where data/ keeps downloaded originals and attachments
 	// (in a 0700 folder of its own, removed by Close); "" = the temp dir.
@@ -89,8 +89,11 @@ func (o *Options) setDefaults() {
 }
 
 // DefaultMaxListings is --max-listings' default: folders whose listings are
-// held at once. A listing costs about 150 bytes per child.
-const DefaultMaxListings = 1024
+// held at once. A listed image costs about 400 bytes (its object and its
+// entry), so 256 folders of 1,000 images hold about 100 MB: a walk over a
+// larger tree lists again what it comes back to, rather than holding every
+// listing it saw (docs/benchmarks.md, "Scale").
+const DefaultMaxListings = 256
 
 // Root is the mount's top directory. It holds what every node shares: the
 // OMERO client, the rendered-image cache and the options.
@@ -110,6 +113,7 @@ type Root struct {
 	data      *dataView                    // data_dir.go
 	anns      *annotationBatches           // xattr_annotations.go
 	partials  sync.Map                     // image id → *imageFile made from a tag's listing (tags.go)
+	held      heldImages                   // image nodes go-fuse holds (heldimages.go)
 	rois      *cache.TTL[int64, *roiFiles] // data_rois.go
 	raw       *rawView                     // data_raw.go
 }

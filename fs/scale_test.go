@@ -188,6 +188,9 @@ func TestInodesForgotten(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	if n := m.root.held.count(); n != 0 {
+		t.Fatalf("%d image nodes still in the table of held images after the kernel forgot them", n)
+	}
 	// And they come back when looked up again.
 	if _, err := os.Stat(m.path(bigDir, names[0])); err != nil {
 		t.Fatal(err)
@@ -295,5 +298,32 @@ func TestOriginalsSharedThroughTheDiskCache(t *testing.T) {
 	}
 	if n := m2.server.Requests("download_annotation"); n != 1 {
 		t.Fatalf("attachment downloaded %d times by the second mount; want 1 (never from the disk cache)", n)
+	}
+}
+
+// TestListingMakesNoFileNodes: reading a folder (find, ls) makes no node for
+// its image files, though the kernel reads it with READDIRPLUS; stat of a
+// file then makes its node, with the listing's size.
+func TestListingMakesNoFileNodes(t *testing.T) {
+	m := mountTestServer(t, mountConfig{})
+	names := dirOrder(t, m, bigDir)
+	if len(names) < 1000 {
+		t.Fatalf("%d entries in %s", len(names), bigDir)
+	}
+	node := m.root.EmbeddedInode()
+	for _, part := range strings.Split(bigDir, string(filepath.Separator)) {
+		if node = node.GetChild(part); node == nil {
+			t.Fatalf("no node for %s on the way to %s", part, bigDir)
+		}
+	}
+	if n := len(node.Children()); n != 0 {
+		t.Fatalf("%d file nodes after reading %s, want none", n, bigDir)
+	}
+	fi, err := os.Stat(m.path(bigDir, names[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() == 0 || len(node.Children()) != 1 {
+		t.Fatalf("after a stat: size %d, %d nodes; want the file's size and 1 node", fi.Size(), len(node.Children()))
 	}
 }

@@ -216,6 +216,24 @@ func (d *Data) AddImage(datasetID int64, name string, like int64) int64 {
 	return im.ID
 }
 
+// SetImageSize changes an image's plane size, as a re-import would.
+func (d *Data) SetImageSize(id int64, sizeX, sizeY int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if im, ok := d.Images[id]; ok {
+		im.SizeX, im.SizeY = sizeX, sizeY
+	}
+}
+
+// RenameImage changes an image's name.
+func (d *Data) RenameImage(id int64, name string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if im, ok := d.Images[id]; ok {
+		im.Name = &name
+	}
+}
+
 // SetPyramidPending makes the server answer as if it were still generating
 // the image's pyramid: for the next requests imgData requests and until
 // until (either may be zero), with a backOff of backOffMs.

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,10 +14,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/omerofs/omerofs/fs/fusetest"
+	"github.com/omerofs/omerofs/gateway"
 )
 
 // TestBenchScale is `make bench-scale` (docs/benchmarks.md): `find` over a
@@ -62,7 +67,12 @@ func TestBenchScale(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "mnt")
 	os.Mkdir(dir, 0o755)
 	metricsPort := freePort(t)
-	mount := exec.Command(bin, "mount", "--user", "demo", "--cache-dir", filepath.Join(t.TempDir(), "cache"),
+	// The baseline: the same list pages, in the same order, fetched directly
+	// with the mount's concurrency, before the mount exists.
+	directPages, direct := directPaging(t, base, gateway.DefaultMaxRequests)
+	t.Logf("direct paging: %d pages in %v", directPages, direct.Round(time.Millisecond))
+
+	mount := exec.Command(bin, "mount", "--user", "demo", "--cache-size", fmt.Sprintf("%dMiB", scaleCacheMiB), "--cache-dir", filepath.Join(t.TempDir(), "cache"),
 		"--metrics-addr", "127.0.0.1:"+metricsPort, "--metadata-ttl", "10m", base, dir)
 	mount.Env = append(os.Environ(), "OMERO_PASSWORD=demo")
 	stderr, _ := mount.StderrPipe()
@@ -108,6 +118,8 @@ func TestBenchScale(t *testing.T) {
 		t.Fatalf("find saw %d files, want %d", n, want)
 	}
 	rows = append(rows, row{fmt.Sprintf("find of %d files, fresh mount", n), fmt.Sprintf("%v (%.0f files/s), %.0f list requests", cold.Round(time.Millisecond), float64(n)/cold.Seconds(), requests())})
+	rows = append(rows, row{fmt.Sprintf("the same %d list pages fetched directly (Go HTTP client, same order, %d at a time)", directPages, gateway.DefaultMaxRequests),
+		fmt.Sprintf("%v; find / direct = %.2f (target ≤ 1.3)", direct.Round(time.Millisecond), cold.Seconds()/direct.Seconds())})
 	rss := func(field string) int64 {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", mount.Process.Pid))
 		m := regexp.MustCompile(field + `:\s+(\d+) kB`).FindSubmatch(b)
@@ -118,6 +130,10 @@ func TestBenchScale(t *testing.T) {
 		return kb << 10
 	}
 	rows = append(rows, row{"mount's resident memory after it (peak)", fmt.Sprintf("%d MiB (%d MiB), %.0f bytes per file", rss("VmRSS")>>20, rss("VmHWM")>>20, float64(rss("VmRSS"))/float64(n))})
+	bound := int64(scaleCacheMiB+128) << 20
+	rows = append(rows, row{fmt.Sprintf("peak RSS (VmHWM) against --cache-size %d MiB + 128 MiB", scaleCacheMiB),
+		fmt.Sprintf("%d MiB of %d MiB: %s", rss("VmHWM")>>20, bound>>20, map[bool]string{true: "met", false: fmt.Sprintf("missed by %d MiB", (rss("VmHWM")-bound)>>20)}[rss("VmHWM") <= bound])})
+	heapProfile(t, bin, "http://127.0.0.1:"+metricsPort+"/debug/pprof/heap")
 	_, warm := find()
 	rows = append(rows, row{"the same find again (listings held, --metadata-ttl 10m)", fmt.Sprintf("%v (%.0f files/s), %.0f list requests", warm.Round(time.Millisecond), float64(n)/warm.Seconds(), requests())})
 	ls := filepath.Join(dir, "projects", "Scale", "dataset_0000")
@@ -140,6 +156,156 @@ func TestBenchScale(t *testing.T) {
 	if p := os.Getenv("OMEROFS_BENCH_OUT"); p != "" {
 		os.WriteFile(p, []byte(out.String()), 0o644)
 	}
+}
+
+// scaleCacheMiB is the scale benchmark's --cache-size (the default).
+const scaleCacheMiB = 512
+
+// directPaging fetches what the fresh find lists, page by page, with a
+// plain Go HTTP client logged in as demo: the projects, the first project's
+// datasets, then each dataset's images in server order, workers datasets
+// at a time (the mount's requests in flight), each dataset's pages one
+// after the other. Every body is decoded (ids and the count), as the mount
+// must. It returns the pages fetched and the time they took.
+func directPaging(t *testing.T, base string, workers int) (int, time.Duration) {
+	ctx := context.Background()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = workers // as the mount's client
+	tap := &cookieTap{next: tr}
+	conn, err := gateway.Connect(ctx, gateway.Config{BaseURL: base, Username: "demo", Password: "demo", HTTPClient: &http.Client{Transport: tap}})
+	if err != nil {
+		t.Fatalf("direct paging: log in: %v", err)
+	}
+	defer conn.Close()
+	if _, err := conn.Projects(ctx); err != nil { // a request that carries the session cookie
+		t.Fatalf("direct paging: %v", err)
+	}
+	cookie := tap.cookie()
+	hc := &http.Client{Transport: tr}
+	var pages atomic.Int64
+	type page struct {
+		Data []struct {
+			ID int64 `json:"@id"`
+		} `json:"data"`
+		Meta struct {
+			TotalCount int `json:"totalCount"`
+		} `json:"meta"`
+	}
+	get := func(path string, offset int) (*page, error) {
+		req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v0/%s?offset=%d&limit=500", base, path, offset), nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Cookie", cookie)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("%s: %s", path, resp.Status)
+		}
+		var p page
+		if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		pages.Add(1)
+		return &p, nil
+	}
+	all := func(path string) ([]int64, error) {
+		var ids []int64
+		for off, total := 0, 1; off < total; {
+			p, err := get(path, off)
+			if err != nil {
+				return nil, err
+			}
+			for _, o := range p.Data {
+				ids = append(ids, o.ID)
+			}
+			total = p.Meta.TotalCount
+			if len(p.Data) == 0 {
+				break
+			}
+			off += len(p.Data)
+		}
+		return ids, nil
+	}
+	start := time.Now()
+	projects, err := all("m/projects/")
+	if err != nil || len(projects) == 0 {
+		t.Fatalf("direct paging: projects %v, %v", projects, err)
+	}
+	datasets, err := all(fmt.Sprintf("m/projects/%d/datasets/", projects[0]))
+	if err != nil {
+		t.Fatalf("direct paging: %v", err)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(datasets); i = int(next.Add(1)) - 1 {
+				if _, err := all(fmt.Sprintf("m/datasets/%d/images/", datasets[i])); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	close(errs)
+	if err := <-errs; err != nil {
+		t.Fatalf("direct paging: %v", err)
+	}
+	return int(pages.Load()), took
+}
+
+// cookieTap remembers the session cookie the gateway's login set, so that a
+// plain client can send it.
+type cookieTap struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	last string
+}
+
+func (c *cookieTap) RoundTrip(req *http.Request) (*http.Response, error) {
+	if v := req.Header.Get("Cookie"); v != "" {
+		c.mu.Lock()
+		c.last = v
+		c.mu.Unlock()
+	}
+	return c.next.RoundTrip(req)
+}
+
+func (c *cookieTap) cookie() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last
+}
+
+// heapProfile saves the mount's heap profile next to OMEROFS_BENCH_OUT
+// (bench-scale-heap.pprof) and logs its top entries.
+func heapProfile(t *testing.T, bin, url string) {
+	resp, err := http.Get(url + "?gc=1")
+	if err != nil {
+		t.Logf("heap profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	out := filepath.Join(t.TempDir(), "heap.pprof")
+	if p := os.Getenv("OMEROFS_BENCH_OUT"); p != "" {
+		out = filepath.Join(filepath.Dir(p), "bench-scale-heap.pprof")
+	}
+	if err := os.WriteFile(out, b, 0o644); err != nil {
+		t.Logf("heap profile: %v", err)
+		return
+	}
+	top, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount", "25", "-sample_index", "inuse_space", bin, out).CombinedOutput()
+	t.Logf("heap profile of the mount after the fresh find (%s): %v\n%s", out, err, top)
 }
 
 // benchCopyRows are the benchmark table's read-ahead and disk-cache rows:

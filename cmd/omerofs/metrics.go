@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -116,6 +117,9 @@ func serveMetrics(ctx context.Context, addr string, m metricsSource, log logrus.
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		m.write(w)
 	})
+	// The heap profile (go tool pprof http://ADDR/debug/pprof/heap): what a
+	// large tree's memory goes to, on the address the user chose for metrics.
+	mux.Handle("/debug/pprof/heap", pprof.Handler("heap"))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
