@@ -2,6 +2,7 @@ package fs
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +12,9 @@ import (
 	"time"
 	"unsafe"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/omerofs/omerofs/render"
 	"github.com/omerofs/omerofs/testserver"
 )
 
@@ -122,15 +126,16 @@ func BenchmarkFirstReadDiskCache(b *testing.B) {
 // reading ahead the copy waits for each render in turn; with 4 ahead it
 // runs at the server's parallel speed.
 func BenchmarkCopyReadAhead(b *testing.B) {
+	// A server taking 200 ms a render behind gunicorn's default 5 workers.
+	server := func() testserver.Options {
+		return testserver.Options{Data: testserver.SyntheticDataset(16, 256, 256, 1, "uint8"), RenderLatency: 200 * time.Millisecond, Workers: 5}
+	}
+	dir := filepath.Join("projects", "Benchmark", "Benchmark")
 	for _, ahead := range []int{0, 4} {
 		b.Run(fmt.Sprintf("read-ahead=%d", ahead), func(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
-				m := mountTestServer(b, mountConfig{
-					serverOpts: testserver.Options{Data: testserver.SyntheticDataset(16, 256, 256, 1, "uint8"), RenderLatency: 100 * time.Millisecond},
-					fsOpts:     Options{ReadAhead: ahead},
-				})
-				dir := filepath.Join("projects", "Benchmark", "Benchmark")
+				m := mountTestServer(b, mountConfig{serverOpts: server(), fsOpts: Options{ReadAhead: ahead}})
 				names := dirOrder(b, m, dir)
 				b.StartTimer()
 				for _, n := range names {
@@ -141,6 +146,47 @@ func BenchmarkCopyReadAhead(b *testing.B) {
 			}
 		})
 	}
+	// The reference: the same renders (imgData, render_image, decode, PNG)
+	// fetched directly, without FUSE, as many at once as a copy with 4 ahead
+	// has in flight (the reader's own and 4 ahead).
+	b.Run("direct-5-at-once", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			m := mountTestServer(b, mountConfig{serverOpts: server()})
+			names := dirOrder(b, m, dir)
+			ids := make([]int64, 0, len(names))
+			for _, n := range names {
+				var id int64
+				buf := make([]byte, 32)
+				k, err := syscall.Getxattr(m.path(dir, n), "user.omero.id", buf)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := fmt.Sscan(string(buf[:k]), &id); err != nil {
+					b.Fatal(err)
+				}
+				ids = append(ids, id)
+			}
+			b.StartTimer()
+			ctx := context.Background()
+			var g errgroup.Group
+			g.SetLimit(5)
+			for _, id := range ids {
+				g.Go(func() error {
+					img, err := m.root.client.Image(ctx, id)
+					if err != nil {
+						return err
+					}
+					px := img.Pixels()
+					_, err = render.RenderPNG(ctx, img, px.SizeX, px.SizeY)
+					return err
+				})
+			}
+			if err := g.Wait(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkFindReadAhead is find over 40 datasets of 500 images on a fresh
