@@ -204,3 +204,75 @@ shared_mount() {
 	fi
 	CB="$M/projects/Cell Biology"
 }
+
+# PCManFM, shared by the checks that open a folder in it (10-, 75-).
+#
+# pcmanfm_home HOME: a fresh home for PCManFM: thumbnails on for local files
+# up to 2 MiB (libfm's defaults, made explicit), icon view, a window big
+# enough to show a few rows.
+pcmanfm_home() {
+	local home=$1
+	mkdir -p "$home/.config/libfm" "$home/.config/pcmanfm/default" "$home/run"
+	chmod 700 "$home/run"
+	printf '[config]\nshow_thumbnail=1\nthumbnail_local=1\nthumbnail_max=2048\n' >"$home/.config/libfm/libfm.conf"
+	printf '[ui]\nview_mode=icon\nwin_width=900\nwin_height=640\nshow_statusbar=1\n' >"$home/.config/pcmanfm/default/pcmanfm.conf"
+}
+# pcmanfm_start NAME HOME DIR: PCManFM on DIR with HOME's settings and
+# caches (its output in pcmanfm-NAME.log); sets PCM_PID.
+pcmanfm_start() {
+	local name=$1 home=$2 dir=$3
+	HOME=$home XDG_CACHE_HOME=$home/.cache XDG_CONFIG_HOME=$home/.config XDG_RUNTIME_DIR=$home/run \
+		timeout -k 5 240 dbus-run-session -- pcmanfm "$dir" >"$ART/pcmanfm-$name.log" 2>&1 &
+	PCM_PID=$!
+	PIDS+=($PCM_PID)
+}
+# pcmanfm_window TITLE: wait up to 30 s for a mapped window titled TITLE (a
+# GTK client also owns unmapped ones); sets WIN.
+pcmanfm_window() {
+	WIN=
+	local t0
+	t0=$(date +%s)
+	while [ $(($(date +%s) - t0)) -lt 30 ]; do
+		WIN=$(xdotool search --onlyvisible --name "^$1\$" 2>/dev/null | tail -1)
+		[ -n "$WIN" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+# render_settle: wait until no render or thumbnail request has arrived for
+# 4 s (at least 6 s, at most 90 s); sets SETTLE to the seconds waited.
+render_settle() {
+	local last=-1 still=0 t0 now
+	t0=$(date +%s)
+	while [ $(($(date +%s) - t0)) -lt 90 ]; do
+		sleep 1
+		now=$(($(full_renders) + $(counter render_thumbnail) + $(counter get_thumbnails)))
+		if [ "$now" -eq "$last" ]; then still=$((still + 1)); else still=0; fi
+		last=$now
+		[ "$still" -ge 4 ] && [ $(($(date +%s) - t0)) -ge 6 ] && break
+	done
+	SETTLE=$(($(date +%s) - t0))
+}
+# pcmanfm_screenshot LABEL NAME: the screen and window WIN into
+# pcmanfm-NAME-screen.png and -window.png; counted as LABEL: passed when the
+# window's picture is not blank (more than 16 colours).
+pcmanfm_screenshot() {
+	local label=$1 name=$2 colours
+	timeout 20 import -window root "$ART/pcmanfm-$name-screen.png" 2>>"$ART/check-output.log"
+	timeout 20 import -window "$WIN" "$ART/pcmanfm-$name-window.png" 2>>"$ART/check-output.log"
+	colours=$(timeout 20 identify -format '%k' "$ART/pcmanfm-$name-window.png" 2>/dev/null || echo 0)
+	if [ "${colours:-0}" -gt 16 ]; then pass "$label screenshot saved ($colours colours)"; else
+		fail "$label screenshot saved (colours: ${colours:-none})"
+	fi
+}
+# pcmanfm_responds WIN PARENT TITLE: the window's process answers: Alt+Up
+# goes to the parent folder and the title (set by PCManFM itself, not by X)
+# must follow to PARENT; Alt+Left goes back to TITLE.
+pcmanfm_responds() {
+	local win=$1 parent=$2 title=$3
+	timeout 10 xdotool windowfocus --sync "$win" &&
+		timeout 5 xdotool key --clearmodifiers alt+Up &&
+		wait_for 15 bash -c "xdotool getwindowname $win | grep -qxF '$parent'" &&
+		timeout 5 xdotool key --clearmodifiers alt+Left &&
+		wait_for 15 bash -c "xdotool getwindowname $win | grep -qxF '$title'"
+}

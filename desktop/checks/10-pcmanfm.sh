@@ -13,12 +13,7 @@ pcmanfm_case() {
 	local home=$WORK/home-$name flags=() n_images
 	say "== 1. PCManFM ($name: --thumbnails=$thumbs, folder listed before opening: $prelist)"
 	[ "$thumbs" = yes ] && flags+=(--thumbnails)
-	mkdir -p "$home/.config/libfm" "$home/.config/pcmanfm/default" "$home/run"
-	chmod 700 "$home/run"
-	# Thumbnails on for local files up to 2 MiB (libfm's defaults, made
-	# explicit), icon view, a window big enough to show a few rows.
-	printf '[config]\nshow_thumbnail=1\nthumbnail_local=1\nthumbnail_max=2048\n' >"$home/.config/libfm/libfm.conf"
-	printf '[ui]\nview_mode=icon\nwin_width=900\nwin_height=640\nshow_statusbar=1\n' >"$home/.config/pcmanfm/default/pcmanfm.conf"
+	pcmanfm_home "$home"
 	local before before_batch
 	before=$(counter render_thumbnail)
 	before_batch=$(counter get_thumbnails)
@@ -35,48 +30,19 @@ pcmanfm_case() {
 	fi
 	local from
 	from=$(full_renders)
-	HOME=$home XDG_CACHE_HOME=$home/.cache XDG_CONFIG_HOME=$home/.config XDG_RUNTIME_DIR=$home/run \
-		timeout -k 5 240 dbus-run-session -- pcmanfm "$dir" >"$ART/pcmanfm-$name.log" 2>&1 &
-	local ppid=$!
-	PIDS+=($ppid)
-	local win=
-	# Only a mapped window counts: a GTK client also owns unmapped ones.
-	find_win() { win=$(xdotool search --onlyvisible --name '^1200 images$' 2>/dev/null | tail -1) && [ -n "$win" ]; }
-	if wait_for 30 find_win; then pass "1.$name PCManFM window '1200 images' appeared"; else
+	pcmanfm_start "$name" "$home" "$dir"
+	local ppid=$PCM_PID win
+	if pcmanfm_window '1200 images'; then pass "1.$name PCManFM window '1200 images' appeared"; else
 		fail "1.$name PCManFM window '1200 images' appeared (see pcmanfm-$name.log)"
 		stop_tree "$ppid"
 		unmount_demo
 		return
 	fi
-	# Settle: wait until no render or thumbnail request has arrived for 4 s (at most 90 s).
-	local last=-1 still=0 t0
-	t0=$(date +%s)
-	while [ $(($(date +%s) - t0)) -lt 90 ]; do
-		sleep 1
-		local now
-		now=$(($(full_renders) + $(counter render_thumbnail) + $(counter get_thumbnails)))
-		if [ "$now" -eq "$last" ]; then still=$((still + 1)); else still=0; fi
-		last=$now
-		[ "$still" -ge 4 ] && [ $(($(date +%s) - t0)) -ge 6 ] && break
-	done
-	local settle=$(($(date +%s) - t0))
-	timeout 20 import -window root "$ART/pcmanfm-$name-screen.png" 2>>"$ART/check-output.log"
-	timeout 20 import -window "$win" "$ART/pcmanfm-$name-window.png" 2>>"$ART/check-output.log"
-	local colours
-	colours=$(timeout 20 identify -format '%k' "$ART/pcmanfm-$name-window.png" 2>/dev/null || echo 0)
-	if [ "${colours:-0}" -gt 16 ]; then pass "1.$name screenshot saved ($colours colours)"; else
-		fail "1.$name screenshot saved (colours: ${colours:-none})"
-	fi
-	# The window's process must answer: Alt+Up goes to the parent folder and
-	# the title (set by PCManFM itself, not by X) must follow; Alt+Left back.
-	responds() {
-		timeout 10 xdotool windowfocus --sync "$win" &&
-			timeout 5 xdotool key --clearmodifiers alt+Up &&
-			wait_for 15 bash -c "xdotool getwindowname $win | grep -qx 'Cell Biology'" &&
-			timeout 5 xdotool key --clearmodifiers alt+Left &&
-			wait_for 15 bash -c "xdotool getwindowname $win | grep -qx '1200 images'"
-	}
-	check "1.$name PCManFM answers (Alt+Up shows 'Cell Biology', Alt+Left back)" responds
+	win=$WIN
+	render_settle
+	local settle=$SETTLE
+	pcmanfm_screenshot "1.$name" "$name"
+	check "1.$name PCManFM answers (Alt+Up shows 'Cell Biology', Alt+Left back)" pcmanfm_responds "$win" 'Cell Biology' '1200 images'
 	check "1.$name PCManFM process still alive" kill -0 "$ppid"
 	local renders thumbs_req thumbs_batch thumbs_files
 	renders=$(($(full_renders) - from))
