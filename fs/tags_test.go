@@ -191,3 +191,38 @@ func TestForeignXattrsCostNothing(t *testing.T) {
 		t.Errorf("%d annotations requests for attributes that need none", n)
 	}
 }
+
+// TestTaggedImageAttributesComplete: an image reached only through tags/
+// (whose listing leaves out channels, pixel type, owner and group) shows its
+// full attributes from the first getfattr, at the cost of one single-image
+// request, and the same values as under its dataset.
+func TestTaggedImageAttributesComplete(t *testing.T) {
+	m := mountTestServer(t, mountConfig{})
+	p := m.path("tags", "mitosis", "mitosis_02.dv.png")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatal(err)
+	}
+	get := func(path, name string) string {
+		buf := make([]byte, 4096)
+		n, err := syscall.Getxattr(path, name, buf)
+		if err != nil {
+			t.Fatalf("getxattr %s %s: %v", path, name, err)
+		}
+		return string(buf[:n])
+	}
+	m.server.ResetCounters()
+	size, owner, ptype := get(p, "user.omero.size"), get(p, "user.omero.owner"), get(p, "user.omero.pixels_type")
+	if n := m.server.Requests("api_get"); n > 1 {
+		t.Errorf("%d single-object requests to complete one image", n)
+	}
+	full := m.path("projects", "Cell Biology", "Mitosis", "mitosis_02.dv.png")
+	if want := get(full, "user.omero.size"); size != want {
+		t.Errorf("size through tags/ %q, under its dataset %q", size, want)
+	}
+	if want := get(full, "user.omero.owner"); owner != want || owner == "" {
+		t.Errorf("owner through tags/ %q, under its dataset %q", owner, want)
+	}
+	if ptype == "" {
+		t.Error("no pixel type through tags/")
+	}
+}

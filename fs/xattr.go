@@ -135,9 +135,31 @@ func (d *dir) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno
 }
 
 func (f *imageFile) xattrs(ctx context.Context, name string) []xattr {
-	img, _, _ := f.state()
+	img := f.complete(ctx)
 	_, parent := f.Parent()
 	return f.root.xattrsOf(ctx, img, parent, name)
+}
+
+// complete returns the node's image, first fetching the whole of it when
+// the node was made from a tag's listing, which leaves out what its
+// attributes show (channels, pixel type, owner, group, description): one
+// request for the single image, after which the node holds it. If that
+// fails, the partial image is shown as it is.
+func (f *imageFile) complete(ctx context.Context) wrappers.ImageObject {
+	img, _, _ := f.state()
+	if !partial(img) {
+		return img
+	}
+	full, err := f.root.client.Image(ctx, img.ID())
+	if err != nil || partial(full) {
+		if err != nil {
+			f.root.log.WithError(err).Warnf("complete %s", describe(img))
+		}
+		return img
+	}
+	f.root.partials.Delete(img.ID())
+	f.update(full)
+	return full
 }
 
 func (f *imageFile) Getxattr(ctx context.Context, name string, dest []byte) (uint32, syscall.Errno) {
