@@ -253,6 +253,45 @@ func TestTTLBoundedByEntries(t *testing.T) {
 	}
 }
 
+// TestTTLBoundedByWeight: values weigh their length; the total stays under
+// the bound, least recently used out first, a value heavier than the bound
+// alone is still held, and a value replaced by a refresh counts once.
+func TestTTLBoundedByWeight(t *testing.T) {
+	now := time.Unix(0, 0)
+	tc := NewTTL[int, string](TTLOptions{TTL: time.Minute, Now: func() time.Time { return now }}).
+		WeighedBy(func(v string) int { return len(v) }, 10)
+	ctx := context.Background()
+	var fills atomic.Int64
+	get := func(k int, v string) {
+		t.Helper()
+		if _, err := tc.Get(ctx, k, func(context.Context) (string, error) { fills.Add(1); return v, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get(1, "aaaa")
+	get(2, "bbbb")
+	get(1, "aaaa") // 2 is now the least recently used
+	get(3, "cccc") // 12 > 10: 2 goes
+	if tc.Len() != 2 || tc.Weight() != 8 {
+		t.Fatalf("%d values weighing %d, want 2 weighing 8", tc.Len(), tc.Weight())
+	}
+	fills.Store(0)
+	get(1, "aaaa")
+	get(3, "cccc")
+	if fills.Load() != 0 {
+		t.Fatalf("%d fills of values that should be held", fills.Load())
+	}
+	now = now.Add(2 * time.Minute) // expired: the next Get fills again
+	get(3, "cc")
+	if tc.Len() != 2 || tc.Weight() != 6 {
+		t.Fatalf("after a refresh: %d values weighing %d, want 2 weighing 6", tc.Len(), tc.Weight())
+	}
+	get(4, "dddddddddddddddd") // heavier than the bound: the others go, it stays
+	if tc.Len() != 1 || tc.Weight() != 16 {
+		t.Fatalf("%d values weighing %d, want only the heavy one", tc.Len(), tc.Weight())
+	}
+}
+
 func TestTTLRevalidatesInTheBackground(t *testing.T) {
 	clk := &clock{now: time.Unix(1000, 0)}
 	notFound := errors.New("gone")

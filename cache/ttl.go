@@ -19,6 +19,7 @@ type TTLOptions struct {
 	// MaxEntries bounds the values held, least recently used out first
 	// (--max-listings); 0: no bound.
 	MaxEntries int
+
 	// Revalidate serves an expired value at once while one refresh runs in
 	// the background (stale-while-revalidate), so that a folder of a
 	// million images is never waited for twice.
@@ -38,6 +39,20 @@ type TTL[K comparable, V any] struct {
 	refreshing map[K]bool // background refreshes running
 	fills      flights[K, V]
 	wg         sync.WaitGroup
+	weightOf   func(V) int // nil: values weigh nothing (WeighedBy)
+	maxWeight  int
+	weight     int // of the values held
+}
+
+// WeighedBy bounds the values held by their total weight as well (a
+// listing weighs its entries: --max-listed-objects), so that a few huge
+// folders cannot hold what many small ones may: least recently used out
+// first, though the newest value always stays. Call it before any Get.
+func (t *TTL[K, V]) WeighedBy(weight func(V) int, max int) *TTL[K, V] {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.weightOf, t.maxWeight = weight, max
+	return t
 }
 
 type ttlEntry[V any] struct {
@@ -57,8 +72,10 @@ func NewTTL[K comparable, V any](opts TTLOptions) *TTL[K, V] {
 	if size <= 0 {
 		size = math.MaxInt32
 	}
-	lru, _ := simplelru.NewLRU[K, ttlEntry[V]](size, nil)
-	return &TTL[K, V]{opts: opts, entries: lru, refreshing: map[K]bool{}}
+	t := &TTL[K, V]{opts: opts, refreshing: map[K]bool{}}
+	// Called under t.mu, by the LRU's own evictions and removals.
+	t.entries, _ = simplelru.NewLRU[K, ttlEntry[V]](size, func(_ K, e ttlEntry[V]) { t.weight -= t.weigh(e.val) })
+	return t
 }
 
 // Get returns the value of key, filling it when missing or expired.
@@ -105,11 +122,34 @@ func (t *TTL[K, V]) refresh(ctx context.Context, key K, fill func(ctx context.Co
 }
 
 func (t *TTL[K, V]) store(key K, v V, err error) {
-	if err == nil {
-		t.mu.Lock()
-		t.entries.Add(key, ttlEntry[V]{val: v, fetched: t.opts.Now()})
-		t.mu.Unlock()
+	if err != nil {
+		return
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if old, ok := t.entries.Peek(key); ok {
+		t.weight -= t.weigh(old.val) // Add replaces it without an eviction
+	}
+	t.entries.Add(key, ttlEntry[V]{val: v, fetched: t.opts.Now()})
+	t.weight += t.weigh(v)
+	for t.maxWeight > 0 && t.weight > t.maxWeight && t.entries.Len() > 1 {
+		t.entries.RemoveOldest()
+	}
+}
+
+// weigh is v's weight, 0 without WeighedBy.
+func (t *TTL[K, V]) weigh(v V) int {
+	if t.weightOf == nil {
+		return 0
+	}
+	return t.weightOf(v)
+}
+
+// Weight is the total weight of the values held.
+func (t *TTL[K, V]) Weight() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.weight
 }
 
 func (t *TTL[K, V]) serveStale(err error) bool {

@@ -51,8 +51,10 @@ func (l *listing) object(name string) (wrappers.Object, bool) {
 
 // newListingCache keeps each folder's listing for --metadata-ttl, keyed by
 // the folder's inode number, with one fetch however many callers ask at once,
-// the --max-listings most recently used only.
+// the --max-listings most recently used only, and no more than
+// --max-listed-objects objects in all.
 func newListingCache(r *Root) *cache.TTL[uint64, *listing] {
+	weight := func(l *listing) int { return len(l.objs) }
 	return cache.NewTTL[uint64, *listing](cache.TTLOptions{
 		TTL:        r.opts.MetadataTTL,
 		MaxEntries: r.opts.MaxListings,
@@ -63,7 +65,7 @@ func newListingCache(r *Root) *cache.TTL[uint64, *listing] {
 		// A folder the server says is gone must not live on from the cache;
 		// any other failure (server down, timeout) shows the last listing.
 		ServeStale: func(err error) bool { return !errors.Is(err, gateway.ErrNotFound) },
-	})
+	}).WeighedBy(weight, r.opts.MaxListedObjects)
 }
 
 // describe names an object for logs and errors: `dataset 12 "cells"`.

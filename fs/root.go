@@ -56,6 +56,10 @@ type Options struct {
 	// MaxListings bounds the folder listings held, least recently used out
 	// first (--max-listings; default 256).
 	MaxListings int
+	// MaxListedObjects bounds the objects of all listings held, so that a
+	// few folders of 100,000 images cannot hold what 256 small ones may
+	// (--max-listed-objects; default DefaultMaxListedObjects).
+	MaxListedObjects int
 	// SpoolDir is where data/ keeps downloaded originals and attachments
 	// (in a 0700 folder of its own, removed by Close); "" = the temp dir.
 	SpoolDir string
@@ -86,6 +90,9 @@ func (o *Options) setDefaults() {
 	if o.MaxListings <= 0 {
 		o.MaxListings = DefaultMaxListings
 	}
+	if o.MaxListedObjects <= 0 {
+		o.MaxListedObjects = DefaultMaxListedObjects
+	}
 }
 
 // DefaultMaxListings is --max-listings' default: folders whose listings are
@@ -94,6 +101,12 @@ func (o *Options) setDefaults() {
 // larger tree lists again what it comes back to, rather than holding every
 // listing it saw (docs/benchmarks.md, "Scale").
 const DefaultMaxListings = 256
+
+// DefaultMaxListedObjects is --max-listed-objects' default: at about 400
+// bytes an object, 262,144 objects of the listings held are about 100 MB,
+// the same bound as 256 folders of 1,000 images, whatever the folders'
+// sizes. The newest listing is always held, however big.
+const DefaultMaxListedObjects = 1 << 18
 
 // Root is the mount's top directory. It holds what every node shares: the
 // OMERO client, the rendered-image cache and the options.

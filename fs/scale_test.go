@@ -158,6 +158,35 @@ func TestListingsBounded(t *testing.T) {
 	}
 }
 
+// TestListingsBoundedByObjects: the listings held stay under
+// --max-listed-objects in all, whatever the number of folders; the
+// 1,200-image folder, heavier than the bound alone, is held while it is the
+// newest and goes when a smaller folder is listed after it.
+func TestListingsBoundedByObjects(t *testing.T) {
+	m := mountTestServer(t, mountConfig{fsOpts: Options{MaxListings: 100, MaxListedObjects: 1000}})
+	for _, d := range []string{"projects", mitosisDir} {
+		if _, err := os.ReadDir(m.path(d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	small := m.root.listings.Weight()
+	if small == 0 || small > 1000 || m.root.listings.Len() < 2 {
+		t.Fatalf("%d listings weighing %d after small folders", m.root.listings.Len(), small)
+	}
+	if _, err := os.ReadDir(m.path(bigDir)); err != nil {
+		t.Fatal(err)
+	}
+	if n, w := m.root.listings.Len(), m.root.listings.Weight(); n != 1 || w < 1200 {
+		t.Fatalf("%d listings weighing %d: want only the big folder's", n, w)
+	}
+	if _, err := os.ReadDir(m.path(mitosisDir)); err != nil {
+		t.Fatal(err)
+	}
+	if w := m.root.listings.Weight(); w > 1000 {
+		t.Fatalf("listings weigh %d after a small folder, bound 1000", w)
+	}
+}
+
 // TestInodesForgotten: files the kernel forgets leave the mount's tree
 // (no inode is persistent below the fixed folders), so a find over a
 // million images does not keep a million nodes.

@@ -22,29 +22,30 @@ import (
 // mountParams is everything a mount needs, whichever command asked for it.
 // The flags behind it are declared in options.go.
 type mountParams struct {
-	url           string
-	dir           string
-	creds         credentials
-	user          string // --user; creds come from it, --password-file and --session-key
-	passwordFile  string
-	sessionKey    string
-	serverID      int
-	group         string
-	cacheSize     byteSize
-	metadataTTL   time.Duration
-	timeout       time.Duration
-	maxRequests   int
-	maxRenderSize int
-	allowOther    bool
-	insecure      bool
-	fuseDebug     bool
-	metricsAddr   string
-	thumbnails    bool
-	render        string // --render: fs.RenderAuto, RenderServer or RenderLocal
-	cacheDir      string
-	diskCacheSize byteSize
-	readAhead     int
-	maxListings   int
+	url              string
+	dir              string
+	creds            credentials
+	user             string // --user; creds come from it, --password-file and --session-key
+	passwordFile     string
+	sessionKey       string
+	serverID         int
+	group            string
+	cacheSize        byteSize
+	metadataTTL      time.Duration
+	timeout          time.Duration
+	maxRequests      int
+	maxRenderSize    int
+	allowOther       bool
+	insecure         bool
+	fuseDebug        bool
+	metricsAddr      string
+	thumbnails       bool
+	render           string // --render: fs.RenderAuto, RenderServer or RenderLocal
+	cacheDir         string
+	diskCacheSize    byteSize
+	readAhead        int
+	maxListings      int
+	maxListedObjects int
 }
 
 // defaultCacheDir is --cache-dir's default: $XDG_CACHE_HOME/omerofs, else
@@ -157,8 +158,8 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		tuneMemoryLimit(ctx, int64(p.cacheSize), images, 5*time.Second) // memlimit.go
 	}
-	if p.readAhead < 0 || p.maxListings < 0 {
-		return usageError{fmt.Errorf("--read-ahead and --max-listings must not be negative")}
+	if p.readAhead < 0 || p.maxListings < 0 || p.maxListedObjects < 0 {
+		return usageError{fmt.Errorf("--read-ahead, --max-listings and --max-listed-objects must not be negative")}
 	}
 	diskSize := int64(p.diskCacheSize)
 	if p.cacheDir == "" {
@@ -193,9 +194,10 @@ func runMount(ctx context.Context, p mountParams, ready func()) error {
 		DiskCache:     dc,
 		// The disk cache may be shared: its keys name the server (and
 		// OMERO server id) the images come from.
-		CacheNamespace: fmt.Sprintf("%s#%d", conn.Root(), p.serverID),
-		ReadAhead:      p.readAhead,
-		MaxListings:    p.maxListings,
+		CacheNamespace:   fmt.Sprintf("%s#%d", conn.Root(), p.serverID),
+		ReadAhead:        p.readAhead,
+		MaxListings:      p.maxListings,
+		MaxListedObjects: p.maxListedObjects,
 	})
 	defer root.Close() // waits for thumbnails being written, removes the data view's spool
 	server, err := fs.Mount(p.dir, root, fs.MountOptions{

@@ -53,6 +53,7 @@ func mountOptions(p *mountParams) []option {
 		{name: "disk-cache-size", ptr: &p.diskCacheSize, def: byteSize(defaultDiskCacheSize), help: "bytes the disk cache may hold (rendered images, raw planes, original files), e.g. 10GiB; 0 turns it off"},
 		{name: "read-ahead", ptr: &p.readAhead, def: defaultReadAhead, help: "files rendered ahead while a folder's files are read in order; 0 turns it off"},
 		{name: "max-listings", ptr: &p.maxListings, def: fs.DefaultMaxListings, help: "folder listings held in memory, least recently used out first"},
+		{name: "max-listed-objects", ptr: &p.maxListedObjects, def: fs.DefaultMaxListedObjects, help: "objects of all the folder listings held in memory (about 400 bytes each), least recently used folders out first"},
 	}
 }
 
