@@ -122,13 +122,16 @@ type Root struct {
 	mountTime time.Time
 	openFiles atomic.Int64
 	stats     Stats
-	thumbs    *thumbnails.Writer           // nil without thumbnails; set by Mount
-	data      *dataView                    // data_dir.go
-	anns      *annotationBatches           // xattr_annotations.go
-	partials  sync.Map                     // image id → *imageFile made from a tag's listing (tags.go)
-	held      heldImages                   // image nodes go-fuse holds (heldimages.go)
-	rois      *cache.TTL[int64, *roiFiles] // data_rois.go
-	raw       *rawView                     // data_raw.go
+	thumbs    *thumbnails.Writer // nil without thumbnails; set by Mount
+	data      *dataView          // data_dir.go
+	anns      *annotationBatches // xattr_annotations.go
+	partials  sync.Map           // image id → *imageFile made from a tag's listing (tags.go)
+	held      heldImages         // image nodes go-fuse holds (heldimages.go)
+	// readdirplusNodes bounds the image nodes READDIRPLUS makes
+	// (dirhandle.go); a field so that tests can lower it.
+	readdirplusNodes atomic.Int64
+	rois             *cache.TTL[int64, *roiFiles] // data_rois.go
+	raw              *rawView                     // data_raw.go
 }
 
 // Stats returns the mount's counters (render latencies, errors by errno).
@@ -148,6 +151,7 @@ func NewRoot(client *wrappers.Client, images *cache.Cache, opts Options) *Root {
 		log:       opts.Logger,
 		mountTime: time.Now(),
 	}
+	r.readdirplusNodes.Store(readdirplusNodes)
 	r.listings = newListingCache(r)
 	r.data = newDataView(r)
 	r.anns = newAnnotationBatches(r)
