@@ -176,7 +176,10 @@ func (r *Root) OnAdd(ctx context.Context) {
 		d.ino = ino
 		r.AddChild(c.name, r.NewPersistentInode(ctx, d, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino}), false)
 	}
-	img := &imagesDir{root: r}
+	img := &imagesDir{root: r, ino: imagesDirIno, png: true,
+		child: func(ctx context.Context, parent *gofs.Inode, img wrappers.ImageObject, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+			return r.newChild(ctx, parent, imagesDirIno, img, out)
+		}}
 	r.AddChild("images", r.NewPersistentInode(ctx, img, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: imagesDirIno}), false)
 	r.AddChild("data", r.NewPersistentInode(ctx, &dataRoot{root: r}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: dataRootIno}), false)
 	r.addTagsFolder(ctx) // tags.go
