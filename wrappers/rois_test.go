@@ -19,7 +19,7 @@ import (
 
 func demoImageObj(t *testing.T, ts *testserver.Server, c *Client, name string) *Image {
 	t.Helper()
-	o, err := c.Image(context.Background(), demoImage(t, ts, name))
+	o, err := c.Image(context.Background(), ts.Data().ImageNamed(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
