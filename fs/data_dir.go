@@ -106,12 +106,7 @@ func (d *dataRoot) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) 
 }
 
 func (d *dataRoot) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	ch := d.GetChild(name)
-	if ch == nil {
-		return nil, syscall.ENOENT
-	}
-	d.root.fillDirAttr(ch.StableAttr().Ino, &out.Attr)
-	return ch, 0
+	return d.root.fixedChild(&d.Inode, name, out)
 }
 
 // dataDir is a category or container of the data view.

@@ -204,7 +204,13 @@ func (r *Root) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 
 // Lookup answers for the fixed folders only; anything else does not exist.
 func (r *Root) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	ch := r.GetChild(name)
+	return r.fixedChild(&r.Inode, name, out)
+}
+
+// fixedChild looks name up among the folders that OnAdd gave parent, the
+// only children it has.
+func (r *Root) fixedChild(parent *gofs.Inode, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	ch := parent.GetChild(name)
 	if ch == nil {
 		return nil, syscall.ENOENT
 	}
