@@ -17,14 +17,8 @@ import (
 
 func imageNamed(t *testing.T, s *Server, name string) Image {
 	t.Helper()
-	for id := range s.Data().Images {
-		im, _ := s.Data().Image(id)
-		if deref(im.Name) == name {
-			return im
-		}
-	}
-	t.Fatalf("no image %q", name)
-	return Image{}
+	im, _ := s.Data().Image(s.Data().ImageNamed(t, name))
+	return im
 }
 
 func rawLoggedIn(t *testing.T, opts Options) (*Server, *client) {

@@ -29,12 +29,7 @@ func TestBenchRawPlaneRSS(t *testing.T) {
 	const sizeX, sizeY = 50000, 30000
 	const cacheSize = 256 << 20
 	d := testserver.DemoData()
-	var big *testserver.Image
-	for _, im := range d.Images {
-		if im.Name != nil && *im.Name == "Big slide.svs" {
-			big = im
-		}
-	}
+	big := d.Images[d.ImageNamed(t, "Big slide.svs")]
 	big.SizeX, big.SizeY, big.SizeC, big.PixelsType = sizeX, sizeY, 1, "uint16"
 	hs := testserver.Start(t, testserver.Options{Data: d, PixelBuffer: true})
 
