@@ -88,7 +88,7 @@ func (d *dataRoot) OnAdd(ctx context.Context) {
 			list: func(ctx context.Context) ([]wrappers.Object, error) { return list(r.client, ctx) }}
 		d.AddChild(c.name, d.NewPersistentInode(ctx, dd, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: dd.ino}), false)
 	}
-	d.AddChild("images", d.NewPersistentInode(ctx, &dataImagesDir{root: r}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: dataImagesIno}), false)
+	d.AddChild("images", d.NewPersistentInode(ctx, &imagesDir{root: r, ino: dataImagesIno, child: r.dataImageByID}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: dataImagesIno}), false)
 }
 
 func (d *dataRoot) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
@@ -106,12 +106,7 @@ func (d *dataRoot) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) 
 }
 
 func (d *dataRoot) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	ch := d.GetChild(name)
-	if ch == nil {
-		return nil, syscall.ENOENT
-	}
-	d.root.fillDirAttr(ch.StableAttr().Ino, &out.Attr)
-	return ch, 0
+	return d.root.fixedChild(&d.Inode, name, out)
 }
 
 // dataDir is a category or container of the data view.
@@ -247,47 +242,18 @@ func (r *Root) listingAnnotations(ctx context.Context, key uint64, l *listing, i
 	return one[id], nil
 }
 
-// dataImagesDir is data/images/: any image's folder by its id, looked up
-// on demand and never listed.
-type dataImagesDir struct {
-	gofs.Inode
-	readOnly
-	root *Root
-}
-
-var (
-	_ gofs.NodeGetattrer = (*dataImagesDir)(nil)
-	_ gofs.NodeReaddirer = (*dataImagesDir)(nil)
-	_ gofs.NodeLookuper  = (*dataImagesDir)(nil)
-)
-
-func (d *dataImagesDir) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	d.root.fillDirAttr(dataImagesIno, &out.Attr)
-	return 0
-}
-
-func (d *dataImagesDir) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
-	return gofs.NewListDirStream(nil), 0
-}
-
-func (d *dataImagesDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	id, ok := ParseImageFileName(name + ".png")
-	if !ok {
-		return nil, syscall.ENOENT
-	}
-	img, err := d.root.client.Image(ctx, id)
-	if err != nil {
-		return nil, d.root.fail(err, "look up image %d", id)
-	}
+// dataImageByID is the folder of img in data/images/ (an imagesDir).
+func (r *Root) dataImageByID(ctx context.Context, parent *gofs.Inode, _ string, img wrappers.ImageObject, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	id := img.ID()
 	ino := dirIno(dataImagesIno, "Image", id)
 	anns := func(ctx context.Context) (*wrappers.Annotations, error) {
-		all, err := d.root.data.anns.Get(ctx, ino, func(ctx context.Context) (map[int64]*wrappers.Annotations, error) {
-			return d.root.client.AnnotationsOf(ctx, "image", []int64{id})
+		all, err := r.data.anns.Get(ctx, ino, func(ctx context.Context) (map[int64]*wrappers.Annotations, error) {
+			return r.client.AnnotationsOf(ctx, "image", []int64{id})
 		})
 		if err != nil {
 			return nil, err
 		}
 		return all[id], nil
 	}
-	return d.root.newImageFolder(ctx, &d.Inode, ino, img, anns, out)
+	return r.newImageFolder(ctx, parent, ino, img, anns, out)
 }

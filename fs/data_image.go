@@ -199,8 +199,5 @@ func (m *metadataFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte
 	if err != nil {
 		return nil, m.root.fail(err, "read metadata.json of %s", m.what)
 	}
-	if off >= int64(len(b)) {
-		return fuse.ReadResultData(nil), 0
-	}
-	return fuse.ReadResultData(b[off:min(off+int64(len(dest)), int64(len(b)))]), 0
+	return readAt(b, dest, off), 0
 }

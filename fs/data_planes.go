@@ -148,11 +148,7 @@ func (f *planeFile) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.A
 
 // Open lets the kernel keep the page cache: raw planes never change.
 func (f *planeFile) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
-	if flags&writeFlags != 0 {
-		return nil, 0, syscall.EROFS
-	}
-	f.root.openFiles.Add(1)
-	return nil, fuse.FOPEN_KEEP_CACHE | fuse.FOPEN_NOFLUSH, 0
+	return f.root.openCounted(flags, true)
 }
 
 func (f *planeFile) Release(ctx context.Context, fh gofs.FileHandle) syscall.Errno {

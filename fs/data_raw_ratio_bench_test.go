@@ -156,12 +156,7 @@ func BenchmarkPyramidPlaneMemory(b *testing.B) {
 	b.StopTimer()
 	for i := 0; i < b.N; i++ {
 		d := testserver.DemoData()
-		var big *testserver.Image
-		for _, im := range d.Images {
-			if im.Name != nil && *im.Name == "Big slide.svs" {
-				big = im
-			}
-		}
+		big := d.Images[d.ImageNamed(b, "Big slide.svs")]
 		big.SizeX, big.SizeY, big.SizeC, big.PixelsType = sizeX, sizeY, 1, "uint16"
 		m := mountTestServer(b, mountConfig{serverOpts: testserver.Options{Data: d, PixelBuffer: true}, rawProbe: "histology.tif",
 			cacheBytes: 256 << 20})

@@ -148,8 +148,5 @@ func (f *roiFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, off
 	if errno != 0 {
 		return nil, errno
 	}
-	if off >= int64(len(b)) {
-		return fuse.ReadResultData(nil), 0
-	}
-	return fuse.ReadResultData(b[off:min(off+int64(len(dest)), int64(len(b)))]), 0
+	return readAt(b, dest, off), 0
 }

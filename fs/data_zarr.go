@@ -198,14 +198,7 @@ func (f *zarrFile) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.At
 // Open keeps the page cache of chunks (raw pixels never change), not of
 // .zattrs, whose rendering block follows the settings.
 func (f *zarrFile) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
-	if flags&writeFlags != 0 {
-		return nil, 0, syscall.EROFS
-	}
-	f.root.openFiles.Add(1)
-	if f.chunk {
-		return nil, fuse.FOPEN_KEEP_CACHE | fuse.FOPEN_NOFLUSH, 0
-	}
-	return nil, fuse.FOPEN_NOFLUSH, 0
+	return f.root.openCounted(flags, f.chunk)
 }
 
 func (f *zarrFile) Release(ctx context.Context, fh gofs.FileHandle) syscall.Errno {
@@ -253,8 +246,5 @@ func (f *zarrFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, of
 	if err != nil {
 		return nil, f.root.fail(err, "read %s", f.what)
 	}
-	if off >= int64(len(b)) {
-		return fuse.ReadResultData(nil), 0
-	}
-	return fuse.ReadResultData(b[off:min(off+int64(len(dest)), int64(len(b)))]), 0
+	return readAt(b, dest, off), 0
 }

@@ -86,12 +86,7 @@ func (f *imageFile) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.A
 // Open refuses writers and lets the kernel keep the page cache across opens:
 // an image's rendering is stable for the mount.
 func (f *imageFile) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
-	if flags&writeFlags != 0 {
-		return nil, 0, syscall.EROFS
-	}
-	f.root.openFiles.Add(1)
-	// NOFLUSH: nothing to flush on close, so spare the round trip.
-	return nil, fuse.FOPEN_KEEP_CACHE | fuse.FOPEN_NOFLUSH, 0
+	return f.root.openCounted(flags, true)
 }
 
 // Release counts the file closed (see Root.OpenFiles).
@@ -119,11 +114,7 @@ func (f *imageFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, o
 		}
 		return nil, errno
 	}
-	if off >= int64(len(data)) {
-		return fuse.ReadResultData(nil), 0
-	}
-	end := min(off+int64(len(dest)), int64(len(data)))
-	return fuse.ReadResultData(data[off:end]), 0
+	return readAt(data, dest, off), 0
 }
 
 // content returns the PNG, rendering it at most once however many readers

@@ -6,17 +6,25 @@ import (
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/omerofs/omerofs/wrappers"
 )
 
-// imagesDir is images/: any image by its id, as images/<id>.png. It is never
-// listed (a server may hold millions of images); a name is looked up only
-// when asked for, and a name that cannot be an id is refused without asking
-// the server.
+// imagesDir is a folder of any image by its id: images/ (<id>.png, the
+// rendered PNG) and data/images/ (<id>, the image's data folder). It is
+// never listed (a server may hold millions of images); a name is looked up
+// only when asked for, and a name that cannot be an id is refused without
+// asking the server.
 type imagesDir struct {
 	gofs.Inode
 	readOnly
 
 	root *Root
+	ino  uint64
+	// png says its names end in ".png"; otherwise they are bare ids.
+	png bool
+	// child makes the node of img under parent, by the name looked up.
+	child func(ctx context.Context, parent *gofs.Inode, name string, img wrappers.ImageObject, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno)
 }
 
 var (
@@ -26,7 +34,7 @@ var (
 )
 
 func (d *imagesDir) Getattr(ctx context.Context, fh gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	d.root.fillDirAttr(imagesDirIno, &out.Attr)
+	d.root.fillDirAttr(d.ino, &out.Attr)
 	return 0
 }
 
@@ -36,6 +44,9 @@ func (d *imagesDir) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno)
 }
 
 func (d *imagesDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if !d.png {
+		name += ".png"
+	}
 	id, ok := ParseImageFileName(name)
 	if !ok {
 		return nil, syscall.ENOENT
@@ -44,5 +55,5 @@ func (d *imagesDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut)
 	if err != nil {
 		return nil, d.root.fail(err, "look up image %d", id)
 	}
-	return d.root.newChild(ctx, &d.Inode, imagesDirIno, name, img, out)
+	return d.child(ctx, &d.Inode, name, img, out)
 }

@@ -197,7 +197,10 @@ func (r *Root) OnAdd(ctx context.Context) {
 		d.ino = ino
 		r.AddChild(c.name, r.NewPersistentInode(ctx, d, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: ino}), false)
 	}
-	img := &imagesDir{root: r}
+	img := &imagesDir{root: r, ino: imagesDirIno, png: true,
+		child: func(ctx context.Context, parent *gofs.Inode, name string, img wrappers.ImageObject, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+			return r.newChild(ctx, parent, imagesDirIno, name, img, out)
+		}}
 	r.AddChild("images", r.NewPersistentInode(ctx, img, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: imagesDirIno}), false)
 	r.AddChild("data", r.NewPersistentInode(ctx, &dataRoot{root: r}, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: dataRootIno}), false)
 	r.addTagsFolder(ctx) // tags.go
@@ -222,7 +225,13 @@ func (r *Root) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 
 // Lookup answers for the fixed folders only; anything else does not exist.
 func (r *Root) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	ch := r.GetChild(name)
+	return r.fixedChild(&r.Inode, name, out)
+}
+
+// fixedChild looks name up among the folders that OnAdd gave parent, the
+// only children it has.
+func (r *Root) fixedChild(parent *gofs.Inode, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	ch := parent.GetChild(name)
 	if ch == nil {
 		return nil, syscall.ENOENT
 	}

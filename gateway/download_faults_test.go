@@ -18,7 +18,7 @@ func TestDownloadSilenceIsATimeout(t *testing.T) {
 	const timeout = 500 * time.Millisecond
 	c := connect(t, Config{BaseURL: hs.URL, Username: "demo", Password: "demo", Timeout: timeout})
 	ctx := context.Background()
-	fileID := ts.Data().FilesOf(imageNamed(t, ts, "mitosis_01.dv"))[0].ID
+	fileID := ts.Data().FilesOf(ts.Data().ImageNamed(t, "mitosis_01.dv"))[0].ID
 
 	ts.SetFault(testserver.Fault{Match: "download_original_file", Kind: testserver.Latency, Delay: time.Minute, Count: 1})
 	start := time.Now()
@@ -56,7 +56,7 @@ func TestDownloadSilenceIsATimeout(t *testing.T) {
 func TestOriginalFilePathsOfAnotherShape(t *testing.T) {
 	ts, hs := startServer(t, testserver.Options{})
 	c := connect(t, Config{BaseURL: hs.URL, Username: "demo", Password: "demo"})
-	img := imageNamed(t, ts, "mitosis_01.dv")
+	img := ts.Data().ImageNamed(t, "mitosis_01.dv")
 	ts.SetFault(testserver.Fault{Match: "original_file_paths", Kind: testserver.WrongShapeJSON, Count: 1})
 	if p, err := c.OriginalFilePaths(context.Background(), img); !errors.Is(err, ErrBadResponse) {
 		t.Errorf("wrong shape: %+v, %v; want a bad response", p, err)

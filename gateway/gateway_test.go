@@ -360,10 +360,10 @@ func TestSessionKeyRejoinsAfterExpiry(t *testing.T) {
 	}
 }
 
-func TestBoundedConcurrency(t *testing.T) {
-	ts, hs := startServer(t, testserver.Options{})
-	c := connect(t, Config{BaseURL: hs.URL, Username: "demo", Password: "demo", MaxRequests: 3})
-	ts.SetFault(testserver.Fault{Match: "api_get", Kind: testserver.Latency, Delay: 50 * time.Millisecond})
+// burst makes 20 requests at once, each held delay by the server, after
+// resetting its counters, and returns when all are answered.
+func burst(ts *testserver.Server, c *Conn, delay time.Duration) {
+	ts.SetFault(testserver.Fault{Match: "api_get", Kind: testserver.Latency, Delay: delay})
 	ts.ResetCounters()
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
@@ -371,6 +371,12 @@ func TestBoundedConcurrency(t *testing.T) {
 		go func() { defer wg.Done(); c.Image(context.Background(), 20) }()
 	}
 	wg.Wait()
+}
+
+func TestBoundedConcurrency(t *testing.T) {
+	ts, hs := startServer(t, testserver.Options{})
+	c := connect(t, Config{BaseURL: hs.URL, Username: "demo", Password: "demo", MaxRequests: 3})
+	burst(ts, c, 50*time.Millisecond)
 	if p := ts.MaxConcurrent(); p > 3 {
 		t.Fatalf("%d requests in flight, limit 3", p)
 	}

@@ -7,34 +7,17 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/omerofs/omerofs/testserver"
 )
 
-// imageNamed finds a demo image by name (lowest id first).
-func imageNamed(t *testing.T, ts *testserver.Server, name string) int64 {
-	t.Helper()
-	var ids []int64
-	for id := range ts.Data().Images {
-		if im, _ := ts.Data().Image(id); im.Name != nil && *im.Name == name {
-			ids = append(ids, id)
-		}
-	}
-	if len(ids) == 0 {
-		t.Fatalf("no image %q", name)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids[0]
-}
-
 func TestOriginalFilePathsAndLinks(t *testing.T) {
 	ts, hs := startServer(t, testserver.Options{})
 	c := connect(t, Config{BaseURL: hs.URL, Username: "demo", Password: "demo"})
 	ctx := context.Background()
-	slide := imageNamed(t, ts, "Big slide.svs")
+	slide := ts.Data().ImageNamed(t, "Big slide.svs")
 	p, err := c.OriginalFilePaths(ctx, slide)
 	if err != nil || p.FilesetID == 0 || len(p.Repo) != 5 || len(p.Client) != 5 {
 		t.Fatalf("paths %+v, %v", p, err)
@@ -51,7 +34,7 @@ func TestOriginalFilePathsAndLinks(t *testing.T) {
 	if links[3].HumanSize != "1.0 MB" {
 		t.Errorf("human size %q", links[3].HumanSize)
 	}
-	p, err = c.OriginalFilePaths(ctx, imageNamed(t, ts, "tab\there"))
+	p, err = c.OriginalFilePaths(ctx, ts.Data().ImageNamed(t, "tab\there"))
 	if err != nil || p.FilesetID != 0 || len(p.Repo) != 0 {
 		t.Errorf("no fileset: %+v, %v", p, err)
 	}
@@ -71,7 +54,7 @@ func TestStreamOriginalFile(t *testing.T) {
 	ts, hs := startServer(t, testserver.Options{})
 	c := connect(t, Config{BaseURL: hs.URL, Username: "demo", Password: "demo"})
 	ctx := context.Background()
-	f := ts.Data().FilesOf(imageNamed(t, ts, "mitosis_01.dv"))[0]
+	f := ts.Data().FilesOf(ts.Data().ImageNamed(t, "mitosis_01.dv"))[0]
 	size, err := c.OriginalFileSize(ctx, f.ID)
 	if err != nil || size != f.Size {
 		t.Fatalf("size %d, %v; want %d", size, err, f.Size)
@@ -105,7 +88,7 @@ func TestStreamOriginalFile(t *testing.T) {
 		t.Error("a truncated download read without error")
 	}
 	// Refused by the group's policy: a 500 before any byte.
-	refused := ts.Data().FilesOf(imageNamed(t, ts, "beads_1.tif"))[0]
+	refused := ts.Data().FilesOf(ts.Data().ImageNamed(t, "beads_1.tif"))[0]
 	if _, err := c.OpenOriginalFile(ctx, refused.ID); !errors.Is(err, ErrServer) {
 		t.Errorf("refused download: %v", err)
 	}
@@ -135,7 +118,7 @@ func TestAnnotationsBatched(t *testing.T) {
 	if n := ts.Requests("api_annotations"); n != 6 {
 		t.Errorf("%d requests for 1200 images", n)
 	}
-	m01 := imageNamed(t, ts, "mitosis_01.dv")
+	m01 := ts.Data().ImageNamed(t, "mitosis_01.dv")
 	anns, _, err = c.Annotations(ctx, "", "image", []int64{m01})
 	if err != nil {
 		t.Fatal(err)
@@ -188,15 +171,15 @@ func TestArchivedFileRefused(t *testing.T) {
 	c := connect(t, Config{BaseURL: hs.URL, Username: "demo", Password: "demo"})
 	ctx := context.Background()
 	// In no dataset: checked in advance.
-	if err := c.ArchivedFileRefused(ctx, imageNamed(t, ts, "orphan.tif")); !errors.Is(err, ErrForbidden) {
+	if err := c.ArchivedFileRefused(ctx, ts.Data().ImageNamed(t, "orphan.tif")); !errors.Is(err, ErrForbidden) {
 		t.Errorf("orphan: %v", err)
 	}
 	// In a dataset: not checked; the download fails on its own.
-	if err := c.ArchivedFileRefused(ctx, imageNamed(t, ts, "histology.tif")); err != nil {
+	if err := c.ArchivedFileRefused(ctx, ts.Data().ImageNamed(t, "histology.tif")); err != nil {
 		t.Errorf("in a dataset: %v", err)
 	}
 	ts.ResetCounters()
-	if err := c.ArchivedFileRefused(ctx, imageNamed(t, ts, "beads_2.tif")); err != nil || ts.Requests("archived_files") != 1 {
+	if err := c.ArchivedFileRefused(ctx, ts.Data().ImageNamed(t, "beads_2.tif")); err != nil || ts.Requests("archived_files") != 1 {
 		t.Errorf("allowed: %v", err)
 	}
 }

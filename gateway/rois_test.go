@@ -11,7 +11,7 @@ import (
 func TestROIs(t *testing.T) {
 	ts, hs := startServer(t, testserver.Options{})
 	c := connect(t, Config{BaseURL: hs.URL, Username: "demo", Password: "demo"})
-	m01 := imageNamed(t, ts, "mitosis_01.dv")
+	m01 := ts.Data().ImageNamed(t, "mitosis_01.dv")
 	rois, err := c.ROIs(context.Background(), m01)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +37,7 @@ func TestROIs(t *testing.T) {
 		e.StrokeColor == nil || *e.StrokeColor != -16776961 || e.StrokeWidth == nil || e.StrokeWidth.Value != 2 {
 		t.Errorf("ellipse %+v", e)
 	}
-	if none, err := c.ROIs(context.Background(), imageNamed(t, ts, "histology.tif")); err != nil || len(none) != 0 {
+	if none, err := c.ROIs(context.Background(), ts.Data().ImageNamed(t, "histology.tif")); err != nil || len(none) != 0 {
 		t.Errorf("an image without ROIs: %v, %v", none, err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -136,14 +135,7 @@ func TestKeepAliveRenewsAGoneSession(t *testing.T) {
 func TestDefaultConcurrencyFitsTheWorkers(t *testing.T) {
 	ts, hs := startServer(t, testserver.Options{Workers: 5})
 	c := connect(t, Config{BaseURL: hs.URL, Username: "demo", Password: "demo"})
-	ts.SetFault(testserver.Fault{Match: "api_get", Kind: testserver.Latency, Delay: 20 * time.Millisecond})
-	ts.ResetCounters()
-	var wg sync.WaitGroup
-	for i := 0; i < 20; i++ {
-		wg.Add(1)
-		go func() { defer wg.Done(); c.Image(context.Background(), 20) }()
-	}
-	wg.Wait()
+	burst(ts, c, 20*time.Millisecond)
 	if p := ts.MaxConcurrent(); p > DefaultMaxRequests || p < 2 {
 		t.Errorf("peak %d requests in flight, want 2..%d", p, DefaultMaxRequests)
 	}

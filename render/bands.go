@@ -49,16 +49,7 @@ func (r *bandResizer) addRow(in []uint8) {
 		return
 	}
 	out := r.tmp
-	for x, taps := range r.xs {
-		var cr, cg, cb float32
-		for _, t := range taps {
-			i := t.index * 3
-			cr += float32(in[i]) * t.weight
-			cg += float32(in[i+1]) * t.weight
-			cb += float32(in[i+2]) * t.weight
-		}
-		out[3*x], out[3*x+1], out[3*x+2] = cr, cg, cb
-	}
+	resizeRow(out, in, r.xs)
 	for _, sh := range r.into[j] {
 		acc, ok := r.acc[sh.y]
 		if !ok {
@@ -69,10 +60,7 @@ func (r *bandResizer) addRow(in []uint8) {
 			acc[i] += v * sh.weight
 		}
 		if r.lastOf[sh.y] == j {
-			px := r.dst.Pix[sh.y*r.w*3 : (sh.y+1)*r.w*3]
-			for i, v := range acc {
-				px[i] = uint8(min(max(v+0.5, 0), 255))
-			}
+			roundInto(r.dst.Pix[sh.y*r.w*3:(sh.y+1)*r.w*3], acc)
 			delete(r.acc, sh.y)
 		}
 	}

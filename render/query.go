@@ -235,37 +235,37 @@ func (s Settings) Query() url.Values {
 		q.Set("c", FormatChannelParam(s.Channels))
 		maps := make([]map[string]any, len(s.Channels))
 		for i, ch := range s.Channels {
-			fam := ch.Family
-			if fam == "" {
-				fam = FamilyLinear
-			}
-			coef := ch.Coefficient
-			if coef == 0 || isBad(coef) {
-				coef = 1
-			}
 			maps[i] = map[string]any{
 				"inverted":     map[string]bool{"enabled": ch.Inverted},
-				"quantization": map[string]any{"family": fam, "coefficient": coef},
+				"quantization": map[string]any{"family": family(ch), "coefficient": coefficient(ch)},
 			}
 		}
 		b, _ := json.Marshal(maps) // plain maps of strings, bools and floats: cannot fail
 		q.Set("maps", string(b))
 	}
+	s.setModelAndProjection(q, true)
+	return q
+}
+
+// setModelAndProjection sets what Query and requestQuery write alike: m,
+// ia and, when projection is true, p (with its Z range).
+func (s Settings) setModelAndProjection(q url.Values, projection bool) {
 	if s.Model == ModelGreyscale {
 		q.Set("m", "g")
 	} else {
 		q.Set("m", "c")
 	}
-	p := s.Projection
-	if p == "" {
-		p = ProjectionNormal
+	if projection {
+		p := s.Projection
+		if p == "" {
+			p = ProjectionNormal
+		}
+		if p != ProjectionNormal && s.ProjStart >= 0 && s.ProjEnd >= s.ProjStart {
+			p += "|" + strconv.Itoa(s.ProjStart) + ":" + strconv.Itoa(s.ProjEnd)
+		}
+		q.Set("p", p)
 	}
-	if p != ProjectionNormal && s.ProjStart >= 0 && s.ProjEnd >= s.ProjStart {
-		p += "|" + strconv.Itoa(s.ProjStart) + ":" + strconv.Itoa(s.ProjEnd)
-	}
-	q.Set("p", p)
 	if s.InvertAxis {
 		q.Set("ia", "1")
 	}
-	return q
 }

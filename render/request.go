@@ -87,24 +87,7 @@ func requestQuery(s, base Settings, whole bool) url.Values {
 		b, _ := json.Marshal(maps) // plain maps of strings, bools and floats: cannot fail
 		q.Set("maps", string(b))
 	}
-	if s.Model == ModelGreyscale {
-		q.Set("m", "g")
-	} else {
-		q.Set("m", "c")
-	}
-	if whole {
-		p := s.Projection
-		if p == "" {
-			p = ProjectionNormal
-		}
-		if p != ProjectionNormal && s.ProjStart >= 0 && s.ProjEnd >= s.ProjStart {
-			p += "|" + strconv.Itoa(s.ProjStart) + ":" + strconv.Itoa(s.ProjEnd)
-		}
-		q.Set("p", p)
-	}
-	if s.InvertAxis {
-		q.Set("ia", "1")
-	}
+	s.setModelAndProjection(q, whole)
 	return q
 }
 

@@ -39,17 +39,7 @@ func Resize(src *Image, w, h int) *Image {
 	tmp := make([]float32, src.Height*w*3)
 	for y := 0; y < src.Height; y++ {
 		in := src.Pix[y*src.Width*3 : (y+1)*src.Width*3]
-		out := tmp[y*w*3 : (y+1)*w*3]
-		for x, taps := range xs {
-			var r, g, b float32
-			for _, t := range taps {
-				i := t.index * 3
-				r += float32(in[i]) * t.weight
-				g += float32(in[i+1]) * t.weight
-				b += float32(in[i+2]) * t.weight
-			}
-			out[3*x], out[3*x+1], out[3*x+2] = r, g, b
-		}
+		resizeRow(tmp[y*w*3:(y+1)*w*3], in, xs)
 	}
 	dst := NewImage(w, h)
 	acc := make([]float32, w*3)
@@ -61,12 +51,31 @@ func Resize(src *Image, w, h int) *Image {
 				acc[i] += v * t.weight
 			}
 		}
-		out := dst.Pix[y*w*3 : (y+1)*w*3]
-		for i, v := range acc {
-			out[i] = uint8(min(max(v+0.5, 0), 255))
-		}
+		roundInto(dst.Pix[y*w*3:(y+1)*w*3], acc)
 	}
 	return dst
+}
+
+// resizeRow is the horizontal pass over one RGB row: out[x] is the
+// weighted sum of the source pixels of xs[x].
+func resizeRow(out []float32, in []uint8, xs [][]tap) {
+	for x, taps := range xs {
+		var r, g, b float32
+		for _, t := range taps {
+			i := t.index * 3
+			r += float32(in[i]) * t.weight
+			g += float32(in[i+1]) * t.weight
+			b += float32(in[i+2]) * t.weight
+		}
+		out[3*x], out[3*x+1], out[3*x+2] = r, g, b
+	}
+}
+
+// roundInto writes the sums acc as bytes, rounded and clamped to 0..255.
+func roundInto(px []uint8, acc []float32) {
+	for i, v := range acc {
+		px[i] = uint8(min(max(v+0.5, 0), 255))
+	}
 }
 
 type tap struct {

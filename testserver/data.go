@@ -326,6 +326,18 @@ func (d *Data) ImageIDs(keep func(Image) bool) []int64 {
 	return idsWhere(d.Images, func(im *Image) bool { return keep == nil || keep(*im) })
 }
 
+// ImageNamed returns the id of the image called name (the lowest, when
+// several are), failing t when there is none: tests name the demo images
+// they read.
+func (d *Data) ImageNamed(t TB, name string) int64 {
+	t.Helper()
+	ids := d.ImageIDs(func(im Image) bool { return im.Name != nil && *im.Name == name })
+	if len(ids) == 0 {
+		t.Fatalf("no image %q", name)
+	}
+	return ids[0]
+}
+
 // ProjectIDs is ImageIDs for projects.
 func (d *Data) ProjectIDs(keep func(Project) bool) []int64 {
 	d.mu.RLock()

@@ -17,10 +17,7 @@ func fidelityServer(t *testing.T, opts Options) (*Server, *client, map[string]in
 		opts.Data = DemoData()
 	}
 	ids := AddFidelityImages(opts.Data)
-	s, c := newClient(t, opts)
-	if status, b := c.login("demo", "demo", c.token()); status != http.StatusOK {
-		t.Fatalf("login: %d %s", status, b)
-	}
+	s, c := loggedInWith(t, opts, "demo")
 	return s, c, ids
 }
 

@@ -11,10 +11,7 @@ import (
 // and leaves other requests alone.
 func TestRenderLatencyDelaysRendersOnly(t *testing.T) {
 	const d = 300 * time.Millisecond
-	s, c := newClient(t, Options{RenderLatency: d})
-	if status, b := c.login("demo", "demo", c.token()); status != http.StatusOK {
-		t.Fatalf("login: %d %s", status, b)
-	}
+	s, c := loggedInWith(t, Options{RenderLatency: d}, "demo")
 	start := time.Now()
 	if status, _, _ := c.get("/webgateway/render_image/16/"); status != http.StatusOK {
 		t.Fatalf("render_image: %d", status)
@@ -42,10 +39,7 @@ func TestSyntheticTree(t *testing.T) {
 
 func TestListLatencyDelaysLists(t *testing.T) {
 	const d = 300 * time.Millisecond
-	_, c := newClient(t, Options{ListLatency: d})
-	if status, b := c.login("demo", "demo", c.token()); status != http.StatusOK {
-		t.Fatalf("login: %d %s", status, b)
-	}
+	_, c := loggedInWith(t, Options{ListLatency: d}, "demo")
 	start := time.Now()
 	if status, _, _ := c.get("/api/v0/m/projects/"); status != http.StatusOK {
 		t.Fatalf("projects: %d", status)

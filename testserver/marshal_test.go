@@ -39,6 +39,17 @@ type client struct {
 	hc   *http.Client
 }
 
+// loggedInWith is newClient over opts with the client logged in as user
+// (a demo user, whose password is its name).
+func loggedInWith(t *testing.T, opts Options, user string) (*Server, *client) {
+	t.Helper()
+	s, c := newClient(t, opts)
+	if status, b := c.login(user, user, c.token()); status != http.StatusOK {
+		t.Fatalf("login: %d %s", status, b)
+	}
+	return s, c
+}
+
 func newClient(t *testing.T, opts Options) (*Server, *client) {
 	t.Helper()
 	hs := Start(t, opts)
@@ -185,11 +196,8 @@ func noNulls(t *testing.T, where string, v any) {
 }
 
 func loggedIn(t *testing.T, user string) (*Server, *client) {
-	s, c := newClient(t, Options{})
-	if status, b := c.login(user, user, c.token()); status != http.StatusOK {
-		t.Fatalf("login: %d %s", status, b)
-	}
-	return s, c
+	t.Helper()
+	return loggedInWith(t, Options{}, user)
 }
 
 func TestProjectsMatchTheDocs(t *testing.T) {

@@ -17,22 +17,8 @@ import (
 
 func imageNamed(t *testing.T, s *Server, name string) Image {
 	t.Helper()
-	for id := range s.Data().Images {
-		im, _ := s.Data().Image(id)
-		if deref(im.Name) == name {
-			return im
-		}
-	}
-	t.Fatalf("no image %q", name)
-	return Image{}
-}
-
-func rawLoggedIn(t *testing.T, opts Options) (*Server, *client) {
-	s, c := newClient(t, opts)
-	if status, b := c.login("demo", "demo", c.token()); status != http.StatusOK {
-		t.Fatalf("login: %d %s", status, b)
-	}
-	return s, c
+	im, _ := s.Data().Image(s.Data().ImageNamed(t, name))
+	return im
 }
 
 func (c *client) do(method, path string) (int, http.Header, []byte) {
@@ -49,7 +35,7 @@ func (c *client) do(method, path string) (int, http.Header, []byte) {
 }
 
 func TestRawRoutesAreOptional(t *testing.T) {
-	s, c := rawLoggedIn(t, Options{NoOMETiff: true})
+	s, c := loggedInWith(t, Options{NoOMETiff: true}, "demo")
 	im := imageNamed(t, s, "mitosis_01.dv")
 	for _, p := range []string{"/tile/", fmt.Sprintf("/tile/%d/0/0/0", im.ID), fmt.Sprintf("/zarr/v0.4/image/%d.zarr/.zgroup", im.ID),
 		fmt.Sprintf("/webgateway/render_ome_tiff/i/%d/", im.ID)} {
@@ -63,7 +49,7 @@ func TestRawRoutesAreOptional(t *testing.T) {
 }
 
 func TestPixelBuffer(t *testing.T) {
-	s, c := rawLoggedIn(t, Options{PixelBuffer: true})
+	s, c := loggedInWith(t, Options{PixelBuffer: true}, "demo")
 	status, h, b := c.do(http.MethodOptions, "/tile/")
 	var info struct {
 		Provider, Version string
@@ -139,7 +125,7 @@ func TestPixelBuffer(t *testing.T) {
 }
 
 func TestZarr(t *testing.T) {
-	s, c := rawLoggedIn(t, Options{Zarr: true})
+	s, c := loggedInWith(t, Options{Zarr: true}, "demo")
 	_, anon := newClient(t, Options{Zarr: true})
 	anon.base = c.base
 	if status, _, b := anon.get("/zarr/v0.4/image/99999.zarr/.zgroup"); status != http.StatusOK || strings.TrimSpace(string(b)) != `{"zarr_format":2}` {
@@ -218,7 +204,7 @@ func TestZarr(t *testing.T) {
 }
 
 func TestOMETiff(t *testing.T) {
-	s, c := rawLoggedIn(t, Options{})
+	s, c := loggedInWith(t, Options{}, "demo")
 	im := imageNamed(t, s, "membrane.czi") // 128×160, Z 5, C 4, T 3, int16
 	status, h, b := c.get(fmt.Sprintf("/webgateway/render_ome_tiff/i/%d/", im.ID))
 	if status != http.StatusOK || h.Get("Content-Type") != "image/tiff" || h.Get("Content-Length") != fmt.Sprint(len(b)) {
@@ -267,7 +253,7 @@ func debianPython(t *testing.T, modules ...string) string {
 // a folder as is: its .zarray, its Blosc chunks, its swapped chunk shape.
 func TestZarrPythonReadsOurZarr(t *testing.T) {
 	py := debianPython(t, "zarr", "numpy")
-	s, c := rawLoggedIn(t, Options{Zarr: true})
+	s, c := loggedInWith(t, Options{Zarr: true}, "demo")
 	im := imageNamed(t, s, "membrane.czi") // 128×160, Z 5, C 4, T 3, int16: chunks 128 rows × 160 columns
 	dir := t.TempDir()
 	get := func(p string) []byte {
@@ -314,7 +300,7 @@ print(a.shape, a.dtype.str, a[2, 3, 4, 150, 100], a[0, 0, 0, 0, 0])
 // tifffile reads the OME-TIFF export as one 5-D OME series.
 func TestTifffileReadsOurOMETiff(t *testing.T) {
 	py := debianPython(t, "tifffile", "numpy")
-	s, c := rawLoggedIn(t, Options{})
+	s, c := loggedInWith(t, Options{}, "demo")
 	im := imageNamed(t, s, "membrane.czi")
 	status, _, b := c.get(fmt.Sprintf("/webgateway/render_ome_tiff/i/%d/", im.ID))
 	if status != http.StatusOK {

@@ -318,10 +318,7 @@ func TestObjectLinks(t *testing.T) {
 // TestWorkersQueue: with two workers, twelve slow requests at once are
 // served two at a time; the rest wait.
 func TestWorkersQueue(t *testing.T) {
-	s, c := newClient(t, Options{Workers: 2})
-	if status, b := c.login("demo", "demo", c.token()); status != http.StatusOK {
-		t.Fatalf("login: %d %s", status, b)
-	}
+	s, c := loggedInWith(t, Options{Workers: 2}, "demo")
 	s.SetFault(Fault{Match: "api_get", Kind: Latency, Delay: 30 * time.Millisecond})
 	s.ResetCounters()
 	var wg sync.WaitGroup

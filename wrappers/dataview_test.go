@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 
@@ -20,25 +19,10 @@ import (
 	"github.com/omerofs/omerofs/testserver"
 )
 
-func demoImage(t *testing.T, ts *testserver.Server, name string) int64 {
-	t.Helper()
-	var ids []int64
-	for id := range ts.Data().Images {
-		if im, _ := ts.Data().Image(id); im.Name != nil && *im.Name == name {
-			ids = append(ids, id)
-		}
-	}
-	if len(ids) == 0 {
-		t.Fatalf("no image %q", name)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids[0]
-}
-
 func TestOriginalFilesLayout(t *testing.T) {
 	ts, c := client(t, nil)
 	ctx := context.Background()
-	slide := demoImage(t, ts, "Big slide.svs")
+	slide := ts.Data().ImageNamed(t, "Big slide.svs")
 	fs, err := c.OriginalFiles(ctx, slide)
 	if err != nil {
 		t.Fatal(err)
@@ -54,11 +38,11 @@ func TestOriginalFilesLayout(t *testing.T) {
 		t.Errorf("layout %v", got)
 	}
 	// A single file: its name only. Images sharing a fileset share one listing.
-	hist := demoImage(t, ts, "histology.tif")
+	hist := ts.Data().ImageNamed(t, "histology.tif")
 	if fs, err := c.OriginalFiles(ctx, hist); err != nil || len(fs.Files) != 1 || fs.Files[0].Path != "histology.tif" {
 		t.Errorf("histology: %+v %v", fs, err)
 	}
-	a, b := demoImage(t, ts, "batch03_a.tif"), demoImage(t, ts, "batch03_b.tif")
+	a, b := ts.Data().ImageNamed(t, "batch03_a.tif"), ts.Data().ImageNamed(t, "batch03_b.tif")
 	fa, _ := c.OriginalFiles(ctx, a)
 	ts.ResetCounters()
 	fb, err := c.OriginalFiles(ctx, b)
@@ -66,11 +50,11 @@ func TestOriginalFilesLayout(t *testing.T) {
 		t.Errorf("shared fileset: %v, %d requests", err, ts.TotalRequests())
 	}
 	// No fileset: no files.
-	if fs, err := c.OriginalFiles(ctx, demoImage(t, ts, "tab\there")); err != nil || len(fs.Files) != 0 {
+	if fs, err := c.OriginalFiles(ctx, ts.Data().ImageNamed(t, "tab\there")); err != nil || len(fs.Files) != 0 {
 		t.Errorf("no fileset: %+v %v", fs, err)
 	}
 	// Refused by policy: listed with the reason.
-	fs, err = c.OriginalFiles(ctx, demoImage(t, ts, "beads_1.tif"))
+	fs, err = c.OriginalFiles(ctx, ts.Data().ImageNamed(t, "beads_1.tif"))
 	if err != nil || len(fs.Files) != 1 || !errors.Is(fs.Files[0].SizeErr, gateway.ErrServer) {
 		t.Errorf("refused: %+v %v", fs, err)
 	}
@@ -102,7 +86,7 @@ func TestMatchFiles(t *testing.T) {
 func TestAnnotationsAndMetadata(t *testing.T) {
 	ts, c := client(t, nil)
 	ctx := context.Background()
-	m01, hist := demoImage(t, ts, "mitosis_01.dv"), demoImage(t, ts, "histology.tif")
+	m01, hist := ts.Data().ImageNamed(t, "mitosis_01.dv"), ts.Data().ImageNamed(t, "histology.tif")
 	ts.ResetCounters()
 	anns, err := c.AnnotationsOf(ctx, "image", []int64{m01, hist, 999999})
 	if err != nil || ts.TotalRequests() != 1 {
@@ -190,11 +174,11 @@ func TestOldServerWithoutDataRoutes(t *testing.T) {
 	c.SetLogger(log)
 	ctx := context.Background()
 	for _, name := range []string{"histology.tif", "mitosis_01.dv", "Big slide.svs"} {
-		fs, err := c.OriginalFiles(ctx, demoImage(t, ts, name))
+		fs, err := c.OriginalFiles(ctx, ts.Data().ImageNamed(t, name))
 		if err != nil || len(fs.Files) != 0 {
 			t.Errorf("%s: %+v, %v", name, fs, err)
 		}
-		anns, err := c.AnnotationsOf(ctx, "image", []int64{demoImage(t, ts, name)})
+		anns, err := c.AnnotationsOf(ctx, "image", []int64{ts.Data().ImageNamed(t, name)})
 		if err != nil || len(anns) != 1 {
 			t.Errorf("%s annotations: %v, %v", name, anns, err)
 		}

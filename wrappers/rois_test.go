@@ -5,21 +5,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/omerofs/omerofs/gateway"
 	"github.com/omerofs/omerofs/render/ijroi"
+	"github.com/omerofs/omerofs/render/ijroi/ijtest"
 	"github.com/omerofs/omerofs/testserver"
 )
 
 func demoImageObj(t *testing.T, ts *testserver.Server, c *Client, name string) *Image {
 	t.Helper()
-	o, err := c.Image(context.Background(), demoImage(t, ts, name))
+	o, err := c.Image(context.Background(), ts.Data().ImageNamed(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,35 +111,12 @@ func TestToImageJ(t *testing.T) {
 // TestImageJReadsDemoRoiSet has ImageJ read the demo image's RoiSet.zip
 // (every OMERO shape type) and checks names, kinds and 1-based positions.
 func TestImageJReadsDemoRoiSet(t *testing.T) {
-	jar := os.Getenv("IJ_JAR")
-	if jar == "" {
-		jar = "/usr/share/java/ij.jar"
-	}
-	if _, err := os.Stat(jar); err != nil {
-		t.Skipf("SKIPPING the ImageJ check: no ImageJ at %s (apt-get install imagej, or set IJ_JAR)", jar)
-	}
-	if _, err := exec.LookPath("java"); err != nil {
-		t.Skip("SKIPPING the ImageJ check: no java on PATH")
-	}
 	ts, c := client(t, nil)
 	b, _, err := demoImageObj(t, ts, c, "mitosis_01.dv").RoiSet(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), ijroi.SetName)
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	src, _ := filepath.Abs("../render/ijroi/testdata/RoiSetDump.java")
-	out, err := exec.CommandContext(ctx, "java", "-Djava.awt.headless=true", "-cp", jar, src, path).CombinedOutput()
-	if err != nil {
-		if strings.Contains(string(out), "jdk.compiler") {
-			t.Skipf("SKIPPING the ImageJ check: this java cannot run a source file: %s", out)
-		}
-		t.Fatalf("ImageJ: %v\n%s", err, out)
-	}
+	lines := ijtest.Dump(t, b)
 	// label, class, type, box, c/z/t, name, …: the lines of RoiSetDump.java.
 	want := [][]string{
 		{"Nucleus #1", "OvalRoi", "Oval", "70.0,60.0,60.0,40.0", "0,5,1", "Nucleus #1"},
@@ -156,9 +130,8 @@ func TestImageJReadsDemoRoiSet(t *testing.T) {
 		{"Label", "TextRoi", "Text", "15.0,170.0,*", "0,5,1", "Label"},
 		{"Segmentation (mask)", "Roi", "Rectangle", "30.0,30.0,16.0,12.0", "1,5,1", "Segmentation (mask)"},
 	}
-	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
 	if len(lines) != len(want) {
-		t.Fatalf("ImageJ read %d ROIs, want %d:\n%s", len(lines), len(want), out)
+		t.Fatalf("ImageJ read %d ROIs, want %d:\n%s", len(lines), len(want), strings.Join(lines, "\n"))
 	}
 	for i, w := range want {
 		got := strings.Split(lines[i], "\t")

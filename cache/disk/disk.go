@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/omerofs/omerofs/cache/flight"
 	"github.com/sirupsen/logrus"
 )
 
@@ -85,7 +86,11 @@ type Cache struct {
 	closed    bool
 	stats     Stats
 
-	flights flights
+	// flights coalesces the fills of one key in this process. Across
+	// processes two fills of one key may race; both write their own
+	// temporary file and either rename wins, which is fine for immutable
+	// objects.
+	flights flight.Group[string, filled]
 	wg      sync.WaitGroup
 }
 
@@ -223,14 +228,14 @@ func (c *Cache) Put(ctx context.Context, key string, size int64, fill Fill) erro
 	if e, ok := c.lookup(key, size, false); ok {
 		return e.Close()
 	}
-	_, err := c.flights.do(ctx, key, func(ctx context.Context) (filled, error) {
+	_, err := c.flights.Do(ctx, key, func(ctx context.Context) (filled, error) {
 		c.count(func(s *Stats) { s.Fills++ })
 		r, err := c.fill(ctx, key, size, fill, true)
 		if err != nil {
 			c.count(func(s *Stats) { s.FillErrors++ })
 		}
 		return r, err
-	})
+	}, nil)
 	return err
 }
 
@@ -260,14 +265,14 @@ func (c *Cache) get(ctx context.Context, key string, size int64, fill Fill, inMe
 			}
 		}
 		c.count(func(s *Stats) { s.Misses++ })
-		r, err := c.flights.do(ctx, key, func(ctx context.Context) (filled, error) {
+		r, err := c.flights.Do(ctx, key, func(ctx context.Context) (filled, error) {
 			c.count(func(s *Stats) { s.Fills++ })
 			r, err := c.fill(ctx, key, size, fill, false)
 			if err != nil {
 				c.count(func(s *Stats) { s.FillErrors++ })
 			}
 			return r, err
-		})
+		}, nil)
 		if err != nil {
 			return nil, err
 		}

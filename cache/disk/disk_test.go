@@ -171,7 +171,7 @@ func TestConcurrentGetsOfOneKeyShareOneFill(t *testing.T) {
 			errs <- err
 		})
 	}
-	for c.flights.waiting("k") < 16 {
+	for c.flights.Waiting("k") < 16 {
 		time.Sleep(time.Millisecond)
 	}
 	close(release)

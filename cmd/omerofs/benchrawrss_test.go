@@ -3,7 +3,6 @@ package main
 import (
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -30,35 +29,20 @@ func TestBenchRawPlaneRSS(t *testing.T) {
 	const sizeX, sizeY = 50000, 30000
 	const cacheSize = 256 << 20
 	d := testserver.DemoData()
-	var big *testserver.Image
-	for _, im := range d.Images {
-		if im.Name != nil && *im.Name == "Big slide.svs" {
-			big = im
-		}
-	}
+	big := d.Images[d.ImageNamed(t, "Big slide.svs")]
 	big.SizeX, big.SizeY, big.SizeC, big.PixelsType = sizeX, sizeY, 1, "uint16"
 	hs := testserver.Start(t, testserver.Options{Data: d, PixelBuffer: true})
 
-	bin := omerofsBinary(t)
 	dir := filepath.Join(t.TempDir(), "mnt")
 	os.Mkdir(dir, 0o755)
-	mount := exec.Command(bin, "mount", "--user", "demo", "--cache-size", "256MiB", "--read-ahead", "0",
-		"--cache-dir", filepath.Join(t.TempDir(), "cache"), hs.URL, dir)
-	mount.Env = append(os.Environ(), "OMERO_PASSWORD=demo")
-	var mountLog lockedBuffer
-	mount.Stderr = &mountLog
-	if err := mount.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { mount.Wait(); close(exited) }()
-	defer func() { mount.Process.Signal(os.Interrupt); <-exited }()
-	fusetest.WaitMountedOrExit(t, dir, exited, mountLog.String)
+	mount, mountLog, unmount := startBenchMount(t, hs.URL, dir, "--cache-size", "256MiB", "--read-ahead", "0",
+		"--cache-dir", filepath.Join(t.TempDir(), "cache"))
+	defer unmount()
 
 	p := filepath.Join(dir, "data", "images", strconv.FormatInt(big.ID, 10), "planes", "t1_z1_c1.tif")
 	size, _ := tiff.PlaneSize(sizeX, sizeY, tiff.Uint16)
 	if st, err := os.Stat(p); err != nil || st.Size() != size {
-		t.Fatalf("stat %s: %v (log: %s)", p, err, mountLog.String())
+		t.Fatalf("stat %s: %v (log: %s)", p, err, mountLog())
 	}
 	before := vmHWM(t, mount.Process.Pid)
 	f, err := os.Open(p)

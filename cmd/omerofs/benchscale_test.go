@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -43,25 +42,9 @@ func TestBenchScale(t *testing.T) {
 	fmt.Sscanf(strings.Split(set, ",")[0], "%dx%d", &nDatasets, &perDataset)
 	want := nDatasets * perDataset
 
-	bin := omerofsBinary(t)
-	port := freePort(t)
 	start := time.Now()
-	server := exec.Command(bin, "serve-demo", "--listen", "127.0.0.1:"+port, "--public=false", "--synthetic", set, "--log-level", "warn")
-	server.Stderr = os.Stderr
-	if err := server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { server.Process.Kill(); server.Wait() }()
-	base := "http://127.0.0.1:" + port
-	for deadline := time.Now().Add(10 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
-		if resp, err := http.Get(base + "/api/"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the demo server never answered")
-		}
-	}
+	base, stopServer := startDemoServer(t, 10*time.Minute, set)
+	defer stopServer()
 	t.Logf("server up with %d images in %v", want, time.Since(start).Round(time.Millisecond))
 
 	dir := filepath.Join(t.TempDir(), "mnt")
@@ -72,21 +55,9 @@ func TestBenchScale(t *testing.T) {
 	directPages, direct := directPaging(t, base, gateway.DefaultMaxRequests)
 	t.Logf("direct paging: %d pages in %v", directPages, direct.Round(time.Millisecond))
 
-	mount := exec.Command(bin, "mount", "--user", "demo", "--cache-size", fmt.Sprintf("%dMiB", scaleCacheMiB), "--cache-dir", filepath.Join(t.TempDir(), "cache"),
-		"--metrics-addr", "127.0.0.1:"+metricsPort, "--metadata-ttl", "10m", base, dir)
-	mount.Env = append(os.Environ(), "OMERO_PASSWORD=demo")
-	stderr, _ := mount.StderrPipe()
-	if err := mount.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { mount.Process.Signal(os.Interrupt); mount.Wait() }()
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), "mounted") {
-			break
-		}
-	}
-	go io.Copy(io.Discard, stderr)
+	mount, _, unmount := startBenchMount(t, base, dir, "--cache-size", fmt.Sprintf("%dMiB", scaleCacheMiB), "--cache-dir", filepath.Join(t.TempDir(), "cache"),
+		"--metrics-addr", "127.0.0.1:"+metricsPort, "--metadata-ttl", "10m")
+	defer unmount()
 
 	requests := func() float64 {
 		resp, err := http.Get(base + "/testserver/stats?reset=1")
@@ -133,7 +104,7 @@ func TestBenchScale(t *testing.T) {
 	bound := int64(scaleCacheMiB+128) << 20
 	rows = append(rows, row{fmt.Sprintf("peak RSS (VmHWM) against --cache-size %d MiB + 128 MiB", scaleCacheMiB),
 		fmt.Sprintf("%d MiB of %d MiB: %s", rss("VmHWM")>>20, bound>>20, map[bool]string{true: "met", false: fmt.Sprintf("missed by %d MiB", (rss("VmHWM")-bound)>>20)}[rss("VmHWM") <= bound])})
-	heapProfile(t, bin, "http://127.0.0.1:"+metricsPort+"/debug/pprof/heap")
+	heapProfile(t, omerofsBinary(t), "http://127.0.0.1:"+metricsPort+"/debug/pprof/heap")
 	_, warm := find()
 	rows = append(rows, row{"the same find again (listings held, --metadata-ttl 10m)", fmt.Sprintf("%v (%.0f files/s), %.0f list requests", warm.Round(time.Millisecond), float64(n)/warm.Seconds(), requests())})
 	ls := filepath.Join(dir, "projects", "Scale", "dataset_0000")
@@ -313,18 +284,11 @@ func heapProfile(t *testing.T, bin, url string) {
 // per render and serves 5 requests at a time (gunicorn's default workers),
 // without and with --read-ahead, then again on a fresh mount that shares
 // the second one's disk cache.
-func benchCopyRows(t *testing.T, bin string) [][4]string {
+func benchCopyRows(t *testing.T) [][4]string {
 	const n, latency = 32, 200 * time.Millisecond
-	port := freePort(t)
-	server := exec.Command(bin, "serve-demo", "--listen", "127.0.0.1:"+port, "--public=false",
-		"--synthetic", fmt.Sprintf("%d,256,256,1,uint8", n), "--latency", latency.String(), "--workers", "5", "--log-level", "warn")
-	server.Stderr = os.Stderr
-	if err := server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { server.Process.Kill(); server.Wait() }()
-	base := "http://127.0.0.1:" + port
-	waitHTTP(t, base+"/api/")
+	base, stopServer := startDemoServer(t, 10*time.Second, fmt.Sprintf("%d,256,256,1,uint8", n),
+		"--latency", latency.String(), "--workers", "5")
+	defer stopServer()
 	renders := func() int {
 		resp, err := http.Get(base + "/testserver/stats?reset=1")
 		if err != nil {
@@ -343,20 +307,8 @@ func benchCopyRows(t *testing.T, bin string) [][4]string {
 	copyOnce := func(args ...string) (time.Duration, int) {
 		dir := filepath.Join(t.TempDir(), "mnt")
 		os.Mkdir(dir, 0o755)
-		mount := exec.Command(bin, append(append([]string{"mount", "--user", "demo"}, args...), base, dir)...)
-		mount.Env = append(os.Environ(), "OMERO_PASSWORD=demo")
-		stderr, _ := mount.StderrPipe()
-		if err := mount.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer func() { mount.Process.Signal(os.Interrupt); mount.Wait() }()
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "mounted") {
-				break
-			}
-		}
-		go io.Copy(io.Discard, stderr)
+		_, _, unmount := startBenchMount(t, base, dir, args...)
+		defer unmount()
 		src := filepath.Join(dir, "projects", "Benchmark", "Benchmark")
 		os.ReadDir(src)
 		renders()

@@ -41,16 +41,8 @@ func TestBenchTable(t *testing.T) {
 		set = "10000,1024,1024,3,uint16"
 	}
 	nImages, _ := strconv.Atoi(strings.Split(set, ",")[0])
-	bin := omerofsBinary(t)
-	port := freePort(t)
-	server := exec.Command(bin, "serve-demo", "--listen", "127.0.0.1:"+port, "--public=false", "--synthetic", set, "--log-level", "warn")
-	server.Stderr = os.Stderr
-	if err := server.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { server.Process.Kill(); server.Wait() }()
-	base := "http://127.0.0.1:" + port
-	waitHTTP(t, base+"/api/")
+	base, stopServer := startDemoServer(t, 10*time.Second, set)
+	defer stopServer()
 
 	const cacheSize = 256 << 20
 	const maxRequests = 8
@@ -59,19 +51,10 @@ func TestBenchTable(t *testing.T) {
 	metricsPort := freePort(t)
 	// No reading ahead here (the cold reads below go in listing order) and
 	// a fresh disk cache; benchCopyRows measures both.
-	mount := exec.Command(bin, "mount", "--user", "demo", "--cache-size", "256MiB", "--max-requests", strconv.Itoa(maxRequests),
+	mount, _, unmount := startBenchMount(t, base, dir, "--cache-size", "256MiB", "--max-requests", strconv.Itoa(maxRequests),
 		"--read-ahead", "0", "--cache-dir", filepath.Join(t.TempDir(), "cache"),
-		"--metrics-addr", "127.0.0.1:"+metricsPort, base, dir)
-	mount.Env = append(os.Environ(), "OMERO_PASSWORD=demo")
-	var mountLog lockedBuffer
-	mount.Stderr = &mountLog
-	if err := mount.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { mount.Wait(); close(exited) }()
-	defer func() { mount.Process.Signal(os.Interrupt); <-exited }()
-	fusetest.WaitMountedOrExit(t, dir, exited, mountLog.String)
+		"--metrics-addr", "127.0.0.1:"+metricsPort)
+	defer unmount()
 	ds := filepath.Join(dir, "projects", "Benchmark", "Benchmark")
 	os.ReadDir(filepath.Join(dir, "projects", "Benchmark"))
 
@@ -257,7 +240,7 @@ func TestBenchTable(t *testing.T) {
 		}
 	}
 
-	for _, r := range benchCopyRows(t, bin) {
+	for _, r := range benchCopyRows(t) {
 		rows = append(rows, row{r[0], r[1], r[2], r[3]})
 	}
 
@@ -280,17 +263,6 @@ func freePort(t *testing.T) string {
 	}
 	defer ln.Close()
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-}
-
-func waitHTTP(t *testing.T, u string) {
-	for i := 0; i < 200; i++ {
-		if resp, err := http.Get(u); err == nil {
-			resp.Body.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s never answered", u)
 }
 
 // login returns a plain HTTP client logged in as demo, for the references.

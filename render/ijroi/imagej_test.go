@@ -1,62 +1,26 @@
 package ijroi
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
-)
 
-// ijJar finds ImageJ: $IJ_JAR, or Debian's package (apt-get install imagej
-// default-jdk-headless).
-func ijJar(t *testing.T) string {
-	t.Helper()
-	jar := os.Getenv("IJ_JAR")
-	if jar == "" {
-		jar = "/usr/share/java/ij.jar"
-	}
-	if _, err := os.Stat(jar); err != nil {
-		t.Skipf("SKIPPING the ImageJ check: no ImageJ at %s (apt-get install imagej, or set IJ_JAR)", jar)
-	}
-	if _, err := exec.LookPath("java"); err != nil {
-		t.Skip("SKIPPING the ImageJ check: no java on PATH")
-	}
-	return jar
-}
+	"github.com/omerofs/omerofs/render/ijroi/ijtest"
+)
 
 // TestImageJReadsSet has ImageJ itself (ij.io.RoiDecoder, fed as its ROI
 // Manager feeds it) read a set holding every kind of ROI, and compares what
 // it understood with what was written.
 func TestImageJReadsSet(t *testing.T) {
-	jar := ijJar(t)
 	rois := sample()
 	b, err := Set(rois)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), SetName)
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	src, _ := filepath.Abs("testdata/RoiSetDump.java")
-	cmd := exec.CommandContext(ctx, "java", "-Djava.awt.headless=true", "-cp", jar, src, path)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		if strings.Contains(string(out), "jdk.compiler") {
-			t.Skipf("SKIPPING the ImageJ check: this java cannot run a source file (install a JDK): %s", out)
-		}
-		t.Fatalf("ImageJ: %v\n%s", err, out)
-	}
-	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	lines := ijtest.Dump(t, b)
 	if len(lines) != len(rois) {
-		t.Fatalf("ImageJ read %d ROIs, want %d:\n%s", len(lines), len(rois), out)
+		t.Fatalf("ImageJ read %d ROIs, want %d:\n%s", len(lines), len(rois), strings.Join(lines, "\n"))
 	}
 	names := EntryNames(rois)
 	for i, r := range rois {

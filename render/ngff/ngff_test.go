@@ -149,12 +149,8 @@ func TestZarrPythonReads(t *testing.T) {
 		t.Skip("python3-zarr is not installed (apt-get install python3-zarr)")
 	}
 	s := testserver.New(testserver.Options{})
-	var ti testserver.Image
-	for id := range s.Data().Images {
-		if im, _ := s.Data().Image(id); im.Name != nil && *im.Name == "membrane.czi" { // 128×160, Z 5, C 4, T 3, int16
-			ti = im
-		}
-	}
+	// membrane.czi: 128×160, Z 5, C 4, T 3, int16
+	ti, _ := s.Data().Image(s.Data().ImageNamed(t, "membrane.czi"))
 	ti.Levels = 2 // the generator samples a level 1 as well
 	pt, _ := tiff.ParsePixelType(ti.PixelsType)
 	im := ngff.Image{ID: ti.ID, Name: *ti.Name, SizeX: ti.SizeX, SizeY: ti.SizeY, SizeZ: ti.SizeZ, SizeC: ti.SizeC, SizeT: ti.SizeT,
