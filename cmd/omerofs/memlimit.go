@@ -15,12 +15,20 @@ import (
 // images take hundreds of megabytes. A fixed limit below the live heap
 // makes the collector run without pause (up to half the CPU), so the limit
 // follows the live heap: the cache's bound, plus whatever is live besides
-// the cache, plus the headroom.
+// the cache beyond memorySlack, plus the headroom. The slack keeps the
+// buffers of renders in flight (a few MiB each) from raising the limit
+// of a mount that shows little: only lasting growth, listings above all,
+// does; and as it is smaller than the headroom, the limit stays above
+// the live heap.
+
+// memorySlack is what may be live besides the image cache before the
+// limit grows with it.
+const memorySlack = 32 << 20
 
 // memoryLimit is the soft limit for a live heap of live bytes of which
 // held are the image cache's values, with the cache bounded by cacheSize.
 func memoryLimit(cacheSize, live, held int64) int64 {
-	other := max(live-held, 0)
+	other := max(live-held-memorySlack, 0)
 	return cacheSize + other + memoryHeadroom
 }
 
