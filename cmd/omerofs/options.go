@@ -48,7 +48,7 @@ func mountOptions(p *mountParams) []option {
 		{name: "fuse-debug", ptr: &p.fuseDebug, def: false, help: "log every FUSE operation (very verbose)"},
 		{name: "thumbnails", ptr: &p.thumbnails, def: false, help: "write OMERO's thumbnails of listed folders into the freedesktop thumbnail cache, so file managers need no full renders"},
 		{name: "render", ptr: &p.render, def: fs.RenderAuto, help: "where image PNGs are rendered: auto (here, losslessly from the raw pixels, where a raw route reads them plane by plane), server (the server's JPEG) or local (here wherever any raw route reaches the image)"},
-		{name: "metrics-addr", ptr: &p.metricsAddr, def: "", help: "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464"},
+		{name: "metrics-addr", ptr: &p.metricsAddr, def: "", help: "serve Prometheus metrics at http://ADDR/metrics (and the heap profile at /debug/pprof/heap), e.g. 127.0.0.1:9464"},
 		{name: "cache-dir", ptr: &p.cacheDir, def: "", help: "directory of the disk cache, which many mounts may share (default $XDG_CACHE_HOME/omerofs, else ~/.cache/omerofs)"},
 		{name: "disk-cache-size", ptr: &p.diskCacheSize, def: byteSize(defaultDiskCacheSize), help: "bytes the disk cache may hold (rendered images, raw planes, original files), e.g. 10GiB; 0 turns it off"},
 		{name: "read-ahead", ptr: &p.readAhead, def: defaultReadAhead, help: "files rendered ahead while a folder's files are read in order; 0 turns it off"},
