@@ -8,6 +8,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -252,4 +253,16 @@ func (r *Root) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
 	out.Frsize = blockSize
 	out.NameLen = 255
 	return 0
+}
+
+// Close ends the mount's background work (thumbnail writing) and waits for
+// it, closes the raw readers and removes the data view's spool of
+// downloads. The mount calls it when it ends; calling it again only waits.
+func (r *Root) Close() error {
+	err := r.data.spool.Close() // the data view's downloads (data_spool.go)
+	r.raw.close()               // raw readers and their spooled exports (data_raw.go)
+	if r.thumbs == nil {
+		return err
+	}
+	return errors.Join(r.thumbs.Close(), err)
 }

@@ -2,7 +2,6 @@ package fs
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 
 	"github.com/omerofs/omerofs/fs/thumbnails"
@@ -28,17 +27,6 @@ func (r *Root) startThumbnails(ctx context.Context) {
 		return
 	}
 	r.thumbs = w
-}
-
-// Close ends the mount's background work (thumbnail writing) and waits for
-// it, and removes the data view's spool of downloads. The mount calls it when it ends; calling it again only waits.
-func (r *Root) Close() error {
-	err := r.data.spool.Close() // the data view's downloads (data_spool.go)
-	r.raw.close()               // raw readers and their spooled exports (data_raw.go)
-	if r.thumbs == nil {
-		return err
-	}
-	return errors.Join(r.thumbs.Close(), err)
 }
 
 // folderThumbnails has the thumbnails of a listed folder's images written;
