@@ -185,10 +185,7 @@ func (m *metadataFile) Getattr(ctx context.Context, fh gofs.FileHandle, out *fus
 
 // Open drops the page cache (no KEEP_CACHE): the content follows the TTL.
 func (m *metadataFile) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
-	if flags&writeFlags != 0 {
-		return nil, 0, syscall.EROFS
-	}
-	return nil, fuse.FOPEN_NOFLUSH, 0
+	return openReadOnly(flags, false)
 }
 
 func (m *metadataFile) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {

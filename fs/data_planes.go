@@ -152,8 +152,7 @@ func (f *planeFile) Open(ctx context.Context, flags uint32) (gofs.FileHandle, ui
 }
 
 func (f *planeFile) Release(ctx context.Context, fh gofs.FileHandle) syscall.Errno {
-	f.root.openFiles.Add(-1)
-	return 0
+	return f.root.releaseCounted()
 }
 
 // source is the plane's layout and reader, made on first read with the

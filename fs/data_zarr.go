@@ -202,8 +202,7 @@ func (f *zarrFile) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 }
 
 func (f *zarrFile) Release(ctx context.Context, fh gofs.FileHandle) syscall.Errno {
-	f.root.openFiles.Add(-1)
-	return 0
+	return f.root.releaseCounted()
 }
 
 func (f *zarrFile) content(ctx context.Context) ([]byte, error) {

@@ -91,8 +91,7 @@ func (f *imageFile) Open(ctx context.Context, flags uint32) (gofs.FileHandle, ui
 
 // Release counts the file closed (see Root.OpenFiles).
 func (f *imageFile) Release(ctx context.Context, fh gofs.FileHandle) syscall.Errno {
-	f.root.openFiles.Add(-1)
-	return 0
+	return f.root.releaseCounted()
 }
 
 // Read serves any offset and length from the rendered bytes.

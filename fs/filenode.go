@@ -15,10 +15,26 @@ import (
 // NOFLUSH always: there is nothing to flush on close, so spare the round
 // trip.
 func (r *Root) openCounted(flags uint32, keepCache bool) (gofs.FileHandle, uint32, syscall.Errno) {
+	fh, fl, errno := openReadOnly(flags, keepCache)
+	if errno == 0 {
+		r.openFiles.Add(1)
+	}
+	return fh, fl, errno
+}
+
+// releaseCounted is the Release of a file opened with openCounted.
+func (r *Root) releaseCounted() syscall.Errno {
+	r.openFiles.Add(-1)
+	return 0
+}
+
+// openReadOnly refuses writers and gives the open flags, without counting
+// the file open: for files served whole from memory (metadata.json, the ROI
+// files), which need no OMERO session while open.
+func openReadOnly(flags uint32, keepCache bool) (gofs.FileHandle, uint32, syscall.Errno) {
 	if flags&writeFlags != 0 {
 		return nil, 0, syscall.EROFS
 	}
-	r.openFiles.Add(1)
 	if keepCache {
 		return nil, fuse.FOPEN_KEEP_CACHE | fuse.FOPEN_NOFLUSH, 0
 	}
