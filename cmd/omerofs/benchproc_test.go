@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/omerofs/omerofs/fs/fusetest"
 )
 
 // The benchmarks' processes: the demo server and omerofs mount, each a
@@ -47,4 +49,22 @@ func startBenchMount(t *testing.T, base, dir string, flags ...string) (*mountPro
 	args := append(append([]string{"mount", "--user", "demo"}, flags...), base, dir)
 	p, log := startMount(t, append(os.Environ(), "OMERO_PASSWORD=demo"), args...)
 	return p, log, func() { p.Process.Signal(os.Interrupt); p.Wait() }
+}
+
+// benchSet runs a benchmark test only under its make target: it skips
+// unless the environment variable gate is set, needs FUSE, and returns the
+// data set named by setVar (N,W,H,C,TYPE and the like), def when unset.
+func benchSet(t *testing.T, gate, target, setVar, def string) string {
+	t.Helper()
+	if os.Getenv(gate) == "" {
+		t.Skipf("runs under %s (%s=1)", target, gate)
+	}
+	fusetest.RequireFUSE(t)
+	if setVar == "" {
+		return def
+	}
+	if set := os.Getenv(setVar); set != "" {
+		return set
+	}
+	return def
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/omerofs/omerofs/fs/fusetest"
 	"github.com/omerofs/omerofs/render/tiff"
 	"github.com/omerofs/omerofs/testserver"
 )
@@ -22,10 +21,7 @@ import (
 // runs in this test's process, so its memory is not in the figure. It
 // asserts nothing about time; it runs only when OMEROFS_BENCH is set.
 func TestBenchRawPlaneRSS(t *testing.T) {
-	if os.Getenv("OMEROFS_BENCH") == "" {
-		t.Skip("runs under make bench (OMEROFS_BENCH=1)")
-	}
-	fusetest.RequireFUSE(t)
+	benchSet(t, "OMEROFS_BENCH", "make bench", "", "")
 	const sizeX, sizeY = 50000, 30000
 	const cacheSize = 256 << 20
 	d := testserver.DemoData()

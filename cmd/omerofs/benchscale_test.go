@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/omerofs/omerofs/fs/fusetest"
 	"github.com/omerofs/omerofs/gateway"
 )
 
@@ -30,14 +29,7 @@ import (
 // OMEROFS_BENCH_SCALE_SET=DATASETSxN,W,H,C,TYPE (default
 // 1000x1000,64,64,1,uint8).
 func TestBenchScale(t *testing.T) {
-	if os.Getenv("OMEROFS_BENCH_SCALE") == "" {
-		t.Skip("the scale benchmark runs under make bench-scale (OMEROFS_BENCH_SCALE=1)")
-	}
-	fusetest.RequireFUSE(t)
-	set := os.Getenv("OMEROFS_BENCH_SCALE_SET")
-	if set == "" {
-		set = "1000x1000,64,64,1,uint8"
-	}
+	set := benchSet(t, "OMEROFS_BENCH_SCALE", "make bench-scale", "OMEROFS_BENCH_SCALE_SET", "1000x1000,64,64,1,uint8")
 	var nDatasets, perDataset int
 	fmt.Sscanf(strings.Split(set, ",")[0], "%dx%d", &nDatasets, &perDataset)
 	want := nDatasets * perDataset

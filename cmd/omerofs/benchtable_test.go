@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/omerofs/omerofs/fs/fusetest"
 	"github.com/omerofs/omerofs/render"
 )
 
@@ -32,14 +31,7 @@ import (
 // OMEROFS_BENCH is set. Size: OMEROFS_BENCH_SET=N,W,H,C,TYPE (default
 // 10000,1024,1024,3,uint16).
 func TestBenchTable(t *testing.T) {
-	if os.Getenv("OMEROFS_BENCH") == "" {
-		t.Skip("the benchmark table runs under make bench (OMEROFS_BENCH=1)")
-	}
-	fusetest.RequireFUSE(t)
-	set := os.Getenv("OMEROFS_BENCH_SET")
-	if set == "" {
-		set = "10000,1024,1024,3,uint16"
-	}
+	set := benchSet(t, "OMEROFS_BENCH", "make bench", "OMEROFS_BENCH_SET", "10000,1024,1024,3,uint16")
 	nImages, _ := strconv.Atoi(strings.Split(set, ",")[0])
 	base, stopServer := startDemoServer(t, 10*time.Second, set)
 	defer stopServer()
